@@ -1,0 +1,2 @@
+/** placeholder, replaced below */
+export interface Digest { algorithm: string; hex: string; value: string }

@@ -1,0 +1,5 @@
+/**
+ * `@wharf/core/testing`: tools for people who write storage drivers or test against wharf.
+ * Requires vitest (an optional peer dependency of @wharf/core).
+ */
+export { describeDriverSuite, type DriverSuiteOptions } from './driver-suite.js'

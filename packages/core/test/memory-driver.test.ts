@@ -1,0 +1,4 @@
+import { createMemoryDriver } from '@wharf/core'
+import { describeDriverSuite } from '@wharf/core/testing'
+
+describeDriverSuite('memory', () => createMemoryDriver())
