@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: 'storage-azure',
     include: ['test/**/*.test.ts'],
+    // Starts Azurite once for all test files (unless WHARF_AZURE_ENDPOINT is set).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
