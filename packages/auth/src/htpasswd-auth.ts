@@ -1,0 +1,86 @@
+import type { Access, AuthHooks, ChallengeReason, Identity } from '@wharf/core'
+import { toBasicCredentials } from './authorization-header.js'
+import { isHeaderSafe, toBasicChallenge } from './challenge.js'
+import { createHtpasswdSource } from './htpasswd-source.js'
+import { createPasswordVerifier, type PasswordVerifierOptions } from './password-verifier.js'
+import { createDefaultPolicy, type Policy } from './policy.js'
+
+/** Options of `createHtpasswdAuth`. Give exactly one of `path` and `content`. */
+export interface HtpasswdAuthOptions {
+  /** An htpasswd file (`htpasswd -B` output); re-read when it changes. */
+  path?: string
+  /** htpasswd content, fixed for the life of the auth. */
+  content?: string
+  /** The realm of the `Basic` challenge. */
+  realm: string
+  /** Who may do what; default: authenticated users everything, anonymous callers nothing. */
+  policy?: Policy
+  /** Minimum time between two checks of the file for changes. Default 1000 ms. */
+  checkIntervalMs?: number
+  /** Told when a changed file could not be reloaded. Default: a process warning. */
+  onReloadError?: (error: Error) => void
+  /** Concurrency limit and cache of bcrypt verifications. */
+  verification?: PasswordVerifierOptions
+}
+
+/**
+ * Auth hooks for HTTP Basic credentials checked against an htpasswd file of bcrypt hashes, plus
+ * `verifyCredentials` for the token server. See `createHtpasswdAuth`.
+ */
+export interface HtpasswdAuth extends AuthHooks {
+  /** The identity of `user` if `password` is right, else undefined. Never rejects. */
+  verifyCredentials(user: string, password: string | Uint8Array): Promise<Identity | undefined>
+}
+
+const ANONYMOUS: Identity = Object.freeze({ subject: 'anonymous', anonymous: true })
+
+/**
+ * Creates htpasswd Basic auth, the equivalent of registry:2's `auth.htpasswd`.
+ *
+ * - Throws at creation for a missing file or any line that is not `user:<bcrypt hash>` (the error
+ *   names the line and user).
+ * - Right credentials → identity `{ subject: user, anonymous: false }`; the policy then decides.
+ * - Wrong credentials (or a malformed header) → undefined, and the challenge the registry sends
+ *   for that request is `Basic realm="..."`.
+ * - No credentials → undefined too, unless the policy grants anonymous callers some of the
+ *   requested actions (e.g. anonymous pull of public repositories): then an anonymous identity.
+ *   The base endpoint `/v2/` (no access needed) always asks for credentials, as registry:2 does,
+ *   so `docker login` really checks the password.
+ */
+export function createHtpasswdAuth(options: HtpasswdAuthOptions): HtpasswdAuth {
+  if (!isHeaderSafe(options.realm)) throw new TypeError('realm must not contain control characters')
+  const source = createHtpasswdSource({
+    path: options.path,
+    content: options.content,
+    checkIntervalMs: options.checkIntervalMs,
+    onError: options.onReloadError,
+  })
+  const verifier = createPasswordVerifier(options.verification)
+  const policy = options.policy ?? createDefaultPolicy()
+  const challenge = toBasicChallenge(options.realm)
+
+  const verifyCredentials = async (user: string, password: string | Uint8Array) => {
+    const bytes = typeof password === 'string' ? new TextEncoder().encode(password) : password
+    const entries = await source.entries()
+    const ok = await verifier.verify(entries, user, bytes)
+    return ok ? { subject: user, anonymous: false } : undefined
+  }
+
+  return {
+    verifyCredentials,
+    async authenticate(request: Request, access: readonly Access[]) {
+      const header = request.headers.get('authorization')
+      if (header) {
+        const credentials = toBasicCredentials(header)
+        return credentials ? verifyCredentials(credentials.user, credentials.password) : undefined
+      }
+      if (access.length === 0) return undefined
+      for (const item of access) {
+        if ((await policy.authorize(ANONYMOUS, item)).length > 0) return ANONYMOUS
+      }
+      return undefined
+    },
+    authorize: (identity: Identity, access: Access) => policy.authorize(identity, access),
+    challenge: (_request: Request, _access: readonly Access[], _reason: ChallengeReason) => challenge,
+  }
+}
