@@ -1,0 +1,87 @@
+import type { FileHandle } from 'node:fs/promises'
+
+/** Bytes read per pull: large enough that per-call overhead vanishes, small enough to bound memory. */
+export const READ_CHUNK = 1024 * 1024
+
+/**
+ * A Web ReadableStream over bytes `[start, end)` of an open file, which it owns and closes.
+ *
+ * A pull source reading {@link READ_CHUNK} bytes at a time with positional `FileHandle.read` into a
+ * fresh buffer: the stream asks for the next chunk only when its queue (one chunk) has room, so a
+ * slow consumer holds at most about two chunks in memory and the disk is read no faster than the
+ * consumer drains. Measured on a 512 MiB file (see scripts/measure-read.mjs) this is about twice as
+ * fast as `Readable.toWeb(fs.createReadStream())`, and faster than a `type: 'bytes'` stream.
+ *
+ * Cancelling the stream or aborting `signal` stops reading and closes the file (after any read in
+ * flight completes, so the descriptor is never closed under a pending read).
+ */
+export function createFileStream(handle: FileHandle, start: number, end: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
+  let position = start
+  let closed: Promise<void> | undefined
+  let inFlight: Promise<unknown> = Promise.resolve()
+  const close = () => (closed ??= inFlight.then(() => handle.close(), () => handle.close()).catch(() => undefined))
+  let source!: ReadableStreamDefaultController<Uint8Array>
+  let stopped = false
+  // An abort errors the stream (cancel() is not possible while the consumer holds a reader), which
+  // rejects the consumer's pending read at once; pull is never called again, so close here.
+  const onAbort = () => {
+    stopped = true
+    try {
+      source.error(signal?.reason)
+    } catch {
+      // Already closed or errored.
+    }
+    void close()
+  }
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        source = controller
+      },
+      async pull(controller) {
+        if (signal?.aborted) {
+          await close()
+          return controller.error(signal.reason)
+        }
+        if (position >= end) {
+          signal?.removeEventListener('abort', onAbort)
+          await close()
+          return controller.close()
+        }
+        const want = Math.min(READ_CHUNK, end - position)
+        // allocUnsafeSlow: a buffer of its own (not a slice of a shared pool) that the consumer may keep.
+        const buffer = Buffer.allocUnsafeSlow(want)
+        const reading = handle.read(buffer, 0, want, position)
+        inFlight = reading
+        let bytesRead: number
+        try {
+          ;({ bytesRead } = await reading)
+        } catch (error) {
+          signal?.removeEventListener('abort', onAbort)
+          await close()
+          if (!stopped) controller.error(error)
+          return
+        }
+        // Cancelled or aborted while reading: the stream no longer accepts chunks.
+        if (stopped) return
+        if (bytesRead === 0) {
+          // The file is shorter than promised (it cannot be: stored files are never truncated in
+          // place). Fail rather than deliver a silently short body.
+          await close()
+          return controller.error(new Error('file ended before the requested range'))
+        }
+        position += bytesRead
+        controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead))
+      },
+      async cancel() {
+        stopped = true
+        signal?.removeEventListener('abort', onAbort)
+        await close()
+      },
+    },
+    { highWaterMark: 1 },
+  )
+  signal?.addEventListener('abort', onAbort, { once: true })
+  return stream
+}

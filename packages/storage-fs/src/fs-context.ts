@@ -1,0 +1,6 @@
+/** What every part of the fs driver needs to know: where the store lives and how locks behave. */
+export interface FsContext {
+  /** Absolute path of the store's root directory. */
+  readonly root: string
+  readonly lock: { readonly staleMs: number; readonly timeoutMs: number }
+}
