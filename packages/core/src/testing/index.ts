@@ -3,3 +3,5 @@
  * Requires vitest (an optional peer dependency of @wharf/core).
  */
 export { describeDriverSuite, type DriverSuiteOptions } from './driver-suite.js'
+export { describeRegistrySuite, type RegistryClient, type StartRegistryClient } from './http-suite/index.js'
+export * as suiteHelpers from './http-suite/client.js'

@@ -1,0 +1,42 @@
+import type { Access, Identity } from '../auth/auth-hooks.js'
+import type { StorageDriver } from '../driver/storage-driver.js'
+import type { RegistryEvent } from '../events.js'
+import type { BlobStore } from '../stores/blob-store.js'
+import type { CatalogStore } from '../stores/catalog-store.js'
+import type { ManifestStore } from '../stores/manifest-store.js'
+import type { ReferrersStore } from '../stores/referrers-store.js'
+import type { TagStore } from '../stores/tag-store.js'
+import type { UploadService } from '../uploads/upload-service.js'
+
+/** The stores a registry is made of, stacked on one driver. */
+export interface Stores {
+  driver: StorageDriver
+  blobs: BlobStore
+  manifests: ManifestStore
+  tags: TagStore
+  referrers: ReferrersStore
+  catalog: CatalogStore
+  uploads: UploadService
+}
+
+/** Settings the handlers read, with defaults applied. */
+export interface HandlerSettings {
+  deleteEnabled: boolean
+  redirect: false | { expiresInSeconds: number }
+  maxManifestBytes: number
+  /** Builds the absolute or relative URL for a `Location` header from a /v2 path. */
+  location(request: Request, path: string): string
+}
+
+/** Everything a route handler gets for one authorized request. */
+export interface RequestContext {
+  request: Request
+  url: URL
+  identity: Identity
+  stores: Stores
+  settings: HandlerSettings
+  /** Whether the caller also holds `access` (e.g. pull on a mount's source repository). */
+  allowed(access: Access): Promise<boolean>
+  /** Queues an event for after the response is decided. */
+  emit(action: RegistryEvent['action'], repository: string, target: RegistryEvent['target']): void
+}

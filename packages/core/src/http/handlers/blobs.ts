@@ -1,0 +1,53 @@
+import { RegistryError } from '../../errors/registry-error.js'
+import type { Digest } from '../../grammar/digest.js'
+import { toReadRange } from '../../grammar/ranges.js'
+import type { RequestContext } from '../context.js'
+import { respond } from '../respond.js'
+
+/** GET and HEAD of a blob, with single-range reads (206) and optional redirect to the storage. */
+export async function getBlob(ctx: RequestContext, name: string, digest: Digest): Promise<Response> {
+  const { request, stores, settings } = ctx
+  const location = await stores.blobs.linked(name, digest)
+  if (!location) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest.value,
+    ETag: `"${digest.value}"`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+  }
+  if (request.method === 'HEAD') {
+    return respond(200, { ...headers, 'Content-Length': String(location.size) })
+  }
+  if (settings.redirect && stores.driver.presignGet) {
+    const url = await stores.driver.presignGet(location.key, settings.redirect.expiresInSeconds)
+    ctx.emit('pull', name, { kind: 'blob', digest: digest.value, size: location.size })
+    return respond(307, { Location: url, 'Docker-Content-Digest': digest.value, 'Content-Length': '0' })
+  }
+  const range = toReadRange(request.headers.get('range'), location.size)
+  if (range.kind === 'unsatisfiable') {
+    return respond(416, { 'Content-Range': `bytes */${location.size}`, 'Content-Length': '0' })
+  }
+  ctx.emit('pull', name, { kind: 'blob', digest: digest.value, size: location.size })
+  if (range.kind === 'partial') {
+    const length = range.end - range.start + 1
+    const body = await stores.blobs.open(location, { offset: range.start, length, signal: request.signal })
+    return respond(
+      206,
+      { ...headers, 'Content-Length': String(length), 'Content-Range': `bytes ${range.start}-${range.end}/${location.size}` },
+      body,
+    )
+  }
+  const body = location.size === 0 ? null : await stores.blobs.open(location, { signal: request.signal })
+  return respond(200, { ...headers, 'Content-Length': String(location.size) }, body)
+}
+
+/** DELETE of a blob: removes the repository's link (202), or 405 when deletion is off. */
+export async function deleteBlob(ctx: RequestContext, name: string, digest: Digest): Promise<Response> {
+  if (!ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', { message: 'deletion is disabled' })
+  if (!(await ctx.stores.blobs.unlink(name, digest))) {
+    throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
+  }
+  ctx.emit('delete', name, { kind: 'blob', digest: digest.value })
+  return respond(202, { 'Content-Length': '0' })
+}

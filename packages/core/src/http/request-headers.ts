@@ -1,0 +1,46 @@
+import { RegistryError } from '../errors/registry-error.js'
+import { toChunkRange } from '../grammar/ranges.js'
+import type { IncomingChunk } from '../uploads/upload-service.js'
+
+/** Content-Length as a number; `undefined` when absent; SIZE_INVALID when malformed. */
+export function toContentLength(request: Request): number | undefined {
+  const header = request.headers.get('content-length')
+  if (header === null) return undefined
+  if (!/^\d{1,16}$/.test(header.trim())) throw new RegistryError('SIZE_INVALID', { message: 'malformed Content-Length' })
+  return Number(header)
+}
+
+/** The chunk a PATCH or PUT carries: its body, Content-Range and Content-Length, checked. */
+export function toIncomingChunk(request: Request): IncomingChunk {
+  const length = toContentLength(request)
+  const rangeHeader = request.headers.get('content-range')
+  const range = rangeHeader === null ? undefined : toChunkRange(rangeHeader)
+  if (rangeHeader !== null && !range) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', { message: 'malformed Content-Range' })
+  }
+  const body = length === 0 ? null : (request.body as unknown as AsyncIterable<Uint8Array> | null)
+  return { body, ...(range ? { range } : {}), ...(length === undefined ? {} : { length }) }
+}
+
+/** Reads a whole body of at most `limit` bytes; SIZE_INVALID with 413 when larger. */
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new RegistryError('SIZE_INVALID', { status: 413, message: `the body is larger than ${limit} bytes` })
+  const declared = toContentLength(request)
+  if (declared !== undefined && declared > limit) throw tooLarge()
+  if (!request.body) return new Uint8Array(0)
+  const parts: Uint8Array[] = []
+  let total = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length
+    if (total > limit) throw tooLarge()
+    parts.push(chunk)
+  }
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}

@@ -1,0 +1,221 @@
+import { createAllowAllAuth, type Access, type AuthHooks, type Identity } from './auth/auth-hooks.js'
+import type { StorageDriver } from './driver/storage-driver.js'
+import { isDriverError } from './driver/driver-error.js'
+import { RegistryError, isRegistryError } from './errors/registry-error.js'
+import { createEventHub, type RegistryEvent, type RegistryEvents } from './events.js'
+import { toDigest } from './grammar/digest.js'
+import { isRepositoryName } from './grammar/name.js'
+import { toAccess, WRITE_METHODS } from './http/access.js'
+import type { HandlerSettings, RequestContext, Stores } from './http/context.js'
+import { deleteBlob, getBlob } from './http/handlers/blobs.js'
+import { listCatalog, listReferrers, listTags } from './http/handlers/listings.js'
+import { deleteManifest, getManifest, putManifest } from './http/handlers/manifests.js'
+import { handleUpload } from './http/handlers/uploads.js'
+import { respond, respondError, respondJson } from './http/respond.js'
+import { ROUTE_METHODS, toRoute, type Route } from './http/router.js'
+import { createBlobStore } from './stores/blob-store.js'
+import { createCatalogStore } from './stores/catalog-store.js'
+import { createManifestStore } from './stores/manifest-store.js'
+import { createReferrersStore } from './stores/referrers-store.js'
+import { createTagStore } from './stores/tag-store.js'
+import { createUploadService } from './uploads/upload-service.js'
+
+/** Options of {@link createRegistry}. */
+export interface RegistryOptions {
+  /** Where everything is kept. */
+  storage: StorageDriver
+  /** Who may do what; default: everyone may do everything. */
+  auth?: AuthHooks
+  /** Whether manifests, tags and blobs may be deleted (405 UNSUPPORTED when off). Default true. */
+  deleteEnabled?: boolean
+  /** Refuse every write with 405 UNSUPPORTED (for maintenance windows). Default false. */
+  readOnly?: boolean
+  /** Redirect blob GETs to a pre-signed storage URL (307) when the driver can. Default false. */
+  redirect?: boolean | { expiresInSeconds?: number }
+  /** Largest manifest accepted (413 beyond). Default 4 MiB. */
+  maxManifestBytes?: number
+  /**
+   * Build absolute `Location` URLs from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a proxy you
+   * trust). Default false: `Location` is a path, which every client resolves against the request URL.
+   */
+  trustForwardedHeaders?: boolean
+  /** How long an upload request holds its session before renewing. Default 30 s. */
+  uploadLeaseMs?: number
+  /** Told about unexpected failures (answered as 500 without details). */
+  onError?: (error: unknown, request: Request) => void
+}
+
+/** A registry: one Web-standard handler for every /v2 request, plus its events and maintenance. */
+export interface Registry {
+  /** Answers any request; paths outside /v2 get 404. Never rejects. */
+  fetch(request: Request): Promise<Response>
+  /** Push, pull, mount and delete events. */
+  readonly events: RegistryEvents
+  readonly storage: StorageDriver
+  /** Removes upload sessions idle for longer than `olderThanMs`; returns their ids. */
+  purgeUploads(options: { olderThanMs: number; dryRun?: boolean }): Promise<string[]>
+  /** Releases the storage driver's resources. */
+  close(): Promise<void>
+}
+
+function createStores(storage: StorageDriver, options: RegistryOptions): Stores {
+  const catalog = createCatalogStore(storage)
+  const blobs = createBlobStore(storage, catalog)
+  return {
+    driver: storage,
+    blobs,
+    catalog,
+    manifests: createManifestStore(storage),
+    tags: createTagStore(storage),
+    referrers: createReferrersStore(storage),
+    uploads: createUploadService(storage, blobs, options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }),
+  }
+}
+
+function toLocationBuilder(trustForwarded: boolean): HandlerSettings['location'] {
+  if (!trustForwarded) return (_request, path) => path
+  return (request, path) => {
+    const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
+    const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() ?? request.headers.get('host')
+    if (!host || (proto !== undefined && proto !== 'http' && proto !== 'https')) return path
+    return `${proto ?? new URL(request.url).protocol.slice(0, -1)}://${host}${path}`
+  }
+}
+
+/** Checks the parts of a route that come from the client before anything else runs. */
+function validateRoute(route: Route): void {
+  if ('name' in route && !isRepositoryName(route.name)) {
+    throw new RegistryError('NAME_INVALID', { detail: { name: route.name } })
+  }
+  if ((route.kind === 'blob' || route.kind === 'referrers') && !toDigest(route.digest)) {
+    throw new RegistryError('DIGEST_INVALID', { detail: { digest: route.digest } })
+  }
+}
+
+/**
+ * Creates a registry on a storage driver. The result's `fetch` answers the whole OCI Distribution
+ * v1.1 API (plus Docker schema 2 and the Docker token-auth challenge through the auth hooks) for any
+ * Web-standard `Request`; adapters mount it into node:http, Express, Koa or Fastify.
+ */
+export function createRegistry(options: RegistryOptions): Registry {
+  const storage = options.storage
+  const auth = options.auth ?? createAllowAllAuth()
+  const stores = createStores(storage, options)
+  const hub = createEventHub()
+  const settings: HandlerSettings = {
+    deleteEnabled: options.deleteEnabled ?? true,
+    redirect: options.redirect ? { expiresInSeconds: (typeof options.redirect === 'object' && options.redirect.expiresInSeconds) || 300 } : false,
+    maxManifestBytes: options.maxManifestBytes ?? 4 * 1024 * 1024,
+    location: toLocationBuilder(options.trustForwardedHeaders ?? false),
+  }
+
+  async function authorize(request: Request, access: Access[]): Promise<Identity> {
+    const identity = await auth.authenticate(request, access)
+    const reason = request.headers.has('authorization') ? 'invalid' : 'missing'
+    if (!identity) {
+      throw new RegistryError('UNAUTHORIZED', { headers: { 'WWW-Authenticate': auth.challenge(request, access, reason) } })
+    }
+    for (const needed of access) {
+      const granted = await auth.authorize(identity, needed)
+      const lacking = needed.actions.filter((a) => !granted.includes(a) && !granted.includes('*'))
+      if (lacking.length === 0) continue
+      if (identity.anonymous) {
+        throw new RegistryError('UNAUTHORIZED', {
+          headers: { 'WWW-Authenticate': auth.challenge(request, access, reason === 'invalid' ? 'insufficient_scope' : 'missing') },
+        })
+      }
+      throw new RegistryError('DENIED', { detail: { type: needed.type, name: needed.name, actions: lacking } })
+    }
+    return identity
+  }
+
+  async function dispatch(ctx: RequestContext, route: Route): Promise<Response> {
+    const method = ctx.request.method
+    switch (route.kind) {
+      case 'base':
+        return respondJson(200, {})
+      case 'catalog':
+        return listCatalog(ctx)
+      case 'tags':
+        return listTags(ctx, route.name)
+      case 'referrers':
+        return listReferrers(ctx, route.name, toDigest(route.digest)!)
+      case 'blob':
+        return method === 'DELETE' ? deleteBlob(ctx, route.name, toDigest(route.digest)!) : getBlob(ctx, route.name, toDigest(route.digest)!)
+      case 'upload':
+        return handleUpload(ctx, route.name, route.id)
+      case 'manifest':
+        if (method === 'PUT') return putManifest(ctx, route.name, route.reference)
+        if (method === 'DELETE') return deleteManifest(ctx, route.name, route.reference)
+        return getManifest(ctx, route.name, route.reference)
+    }
+  }
+
+  async function handle(request: Request, events: RegistryEvent[]): Promise<Response> {
+    const url = new URL(request.url)
+    const route = toRoute(url.pathname)
+    if (!route) throw new RegistryError('UNSUPPORTED', { status: 404, message: 'no such route' })
+    const allowedMethods = ROUTE_METHODS[route.kind]
+    if (!allowedMethods.includes(request.method)) {
+      throw new RegistryError('UNSUPPORTED', { message: 'method not allowed', headers: { Allow: allowedMethods.join(', ') } })
+    }
+    validateRoute(route)
+    if (options.readOnly && WRITE_METHODS.has(request.method)) {
+      throw new RegistryError('UNSUPPORTED', { message: 'the registry is in read-only mode' })
+    }
+    const identity = await authorize(request, toAccess(route, request.method))
+    const ctx: RequestContext = {
+      request,
+      url,
+      identity,
+      stores,
+      settings,
+      allowed: async (access) => {
+        const granted = await auth.authorize(identity, access)
+        return access.actions.every((a) => granted.includes(a) || granted.includes('*'))
+      },
+      emit: (action, repository, target) => {
+        if (!hub.hasListeners()) return
+        events.push({
+          action,
+          repository,
+          target,
+          actor: identity,
+          request: { method: request.method, url: url.pathname, ...(request.headers.has('user-agent') ? { userAgent: request.headers.get('user-agent')! } : {}) },
+          timestamp: new Date(),
+        })
+      },
+    }
+    return dispatch(ctx, route)
+  }
+
+  return {
+    events: hub,
+    storage,
+    async fetch(request) {
+      const events: RegistryEvent[] = []
+      let response: Response
+      try {
+        response = await handle(request, events)
+      } catch (error) {
+        response = respondError(toRegistryError(error, request, options.onError), request.method)
+      }
+      if (events.length > 0) queueMicrotask(() => events.forEach((e) => hub.emit(e)))
+      return response
+    },
+    purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
+    async close() {
+      await storage.close?.()
+    },
+  }
+}
+
+/** Any failure as a RegistryError; unexpected ones become a bare 500/503 and go to `onError`. */
+function toRegistryError(error: unknown, request: Request, onError?: RegistryOptions['onError']): RegistryError {
+  if (isRegistryError(error)) return error
+  onError?.(error, request)
+  if (isDriverError(error, 'unavailable')) {
+    return new RegistryError('UNAVAILABLE', { message: 'storage is unavailable' })
+  }
+  return new RegistryError('UNKNOWN')
+}

@@ -1,0 +1,41 @@
+import type { StorageDriver } from '../driver/storage-driver.js'
+import { isDriverError } from '../driver/driver-error.js'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** A JSON value read from storage together with the ETag to compare-and-swap it with. */
+export interface Versioned<T> {
+  value: T
+  etag: string
+}
+
+/** Reads and parses a small JSON object; `undefined` when the key does not exist. */
+export async function readJson<T>(driver: StorageDriver, key: string): Promise<Versioned<T> | undefined> {
+  try {
+    const object = await driver.get(key)
+    return { value: JSON.parse(decoder.decode(object.body)) as T, etag: object.etag }
+  } catch (error) {
+    if (isDriverError(error, 'not-found')) return undefined
+    throw error
+  }
+}
+
+/** Serializes `value` as JSON for a `put`. */
+export function toJsonBytes(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value))
+}
+
+/**
+ * Writes an object that must exist once: a create-only put where losing the race is fine because the
+ * winner wrote an equivalent value (markers, links, blob records). Returns whether this call created it.
+ */
+export async function createOnce(driver: StorageDriver, key: string, body: Uint8Array): Promise<boolean> {
+  try {
+    await driver.put(key, body, { ifNoneMatch: '*' })
+    return true
+  } catch (error) {
+    if (isDriverError(error, 'precondition-failed')) return false
+    throw error
+  }
+}

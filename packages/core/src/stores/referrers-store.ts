@@ -1,0 +1,46 @@
+import type { StorageDriver } from '../driver/storage-driver.js'
+import type { Digest } from '../grammar/digest.js'
+import { keys } from '../layout/key-layout.js'
+import { readJson, toJsonBytes } from './json-objects.js'
+
+/** An OCI descriptor as listed by the referrers API. */
+export interface ReferrerDescriptor {
+  mediaType: string
+  digest: string
+  size: number
+  artifactType?: string
+  annotations?: Record<string, string>
+}
+
+/**
+ * The referrers index: when a manifest with a `subject` is pushed, its descriptor is written under
+ * the subject's digest, so the referrers API is one prefix listing (plus one small read per referrer).
+ */
+export interface ReferrersStore {
+  add(repository: string, subject: Digest, referrer: Digest, descriptor: ReferrerDescriptor): Promise<void>
+  remove(repository: string, subject: Digest, referrer: Digest): Promise<void>
+  list(repository: string, subject: Digest): Promise<ReferrerDescriptor[]>
+}
+
+export function createReferrersStore(driver: StorageDriver): ReferrersStore {
+  return {
+    async add(repository, subject, referrer, descriptor) {
+      await driver.put(keys.referrer(repository, subject, referrer), toJsonBytes(descriptor))
+    },
+    async remove(repository, subject, referrer) {
+      await driver.delete(keys.referrer(repository, subject, referrer))
+    },
+    async list(repository, subject) {
+      const prefix = keys.referrersPrefix(repository, subject)
+      const found: ReferrerDescriptor[] = []
+      let startAfter: string | undefined
+      for (;;) {
+        const page = await driver.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) })
+        const records = await Promise.all(page.keys.map((k) => readJson<ReferrerDescriptor>(driver, k)))
+        for (const r of records) if (r) found.push(r.value)
+        if (!page.truncated || page.keys.length === 0) return found
+        startAfter = page.keys[page.keys.length - 1]
+      }
+    },
+  }
+}

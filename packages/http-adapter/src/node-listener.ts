@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { once } from 'node:events'
+
+/** Anything with the core's single entry point (a `Registry` from @wharf/core). */
+export interface FetchHandler {
+  fetch(request: Request): Promise<Response>
+}
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Called when writing a response body fails for a reason other than the client leaving. */
+  onError?: (error: unknown) => void
+}
+
+const BODYLESS = new Set(['GET', 'HEAD'])
+
+/** Builds the Web `Request` for a Node request, streaming its body (no buffering). */
+export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
+  const url = `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`
+  const headers = new Headers()
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!)
+  const method = req.method ?? 'GET'
+  const hasBody = !BODYLESS.has(method)
+  return new Request(url, {
+    method,
+    headers,
+    signal,
+    ...(hasBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit)
+}
+
+/** Writes a Web `Response` to a Node response, waiting for `drain` and stopping when the client leaves. */
+export async function writeWebResponse(response: Response, res: ServerResponse, onError?: (e: unknown) => void): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie') headers[name] = response.headers.getSetCookie()
+    else headers[name] = value
+  })
+  res.writeHead(response.status, headers)
+  if (!response.body) {
+    res.end()
+    return
+  }
+  const reader = response.body.getReader()
+  const stop = () => void reader.cancel().catch(() => undefined)
+  res.once('close', stop)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (res.destroyed) return
+      if (!res.write(value)) {
+        await Promise.race([once(res, 'drain'), once(res, 'close')])
+      }
+    }
+    res.end()
+  } catch (error) {
+    if (!res.destroyed) onError?.(error)
+    res.destroy()
+  } finally {
+    res.off('close', stop)
+  }
+}
+
+/**
+ * A node:http / node:https request listener serving a registry. Bodies stream both ways with
+ * backpressure; when the client goes away the request's `signal` aborts and storage reads stop.
+ */
+export function toNodeListener(registry: FetchHandler, options: NodeListenerOptions = {}) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const controller = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort()
+    })
+    let request: Request
+    try {
+      request = toWebRequest(req, controller.signal)
+    } catch (error) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request')
+      return
+    }
+    registry
+      .fetch(request)
+      .then((response) => writeWebResponse(response, res, options.onError))
+      .catch((error: unknown) => {
+        options.onError?.(error)
+        if (!res.headersSent) res.writeHead(500).end()
+        else res.destroy()
+      })
+  }
+}
