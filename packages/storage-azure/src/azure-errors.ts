@@ -6,6 +6,8 @@ interface AzureFailure {
   statusCode?: unknown
   code?: unknown
   message?: unknown
+  /** Parsed response headers; `errorCode` is `x-ms-error-code`, the only code a HEAD answer carries. */
+  details?: { errorCode?: unknown }
 }
 
 /** Status and error code of an SDK failure, for callers that treat one specific code specially. */
@@ -13,7 +15,8 @@ export function toAzureStatus(error: unknown): { status: number | undefined; cod
   const e = (typeof error === 'object' && error !== null ? error : {}) as AzureFailure
   return {
     status: typeof e.statusCode === 'number' ? e.statusCode : undefined,
-    code: typeof e.code === 'string' ? e.code : undefined,
+    code:
+      typeof e.details?.errorCode === 'string' ? e.details.errorCode : typeof e.code === 'string' ? e.code : undefined,
   }
 }
 
