@@ -1,0 +1,41 @@
+import * as core from '@wharf/core'
+import * as testing from '@wharf/core/testing'
+import { expect, it } from 'vitest'
+
+// The public surface is a contract: a change here must be deliberate (update the snapshot in review).
+it('exports exactly the documented public API', () => {
+  expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
+    [
+      "DriverError",
+      "ERROR_CODES",
+      "MAX_NAME_LENGTH",
+      "MEDIA_TYPES",
+      "RegistryError",
+      "createAllowAllAuth",
+      "createMemoryDriver",
+      "createRegistry",
+      "digestOf",
+      "isDigest",
+      "isDriverError",
+      "isRegistryError",
+      "isRepositoryName",
+      "isTag",
+      "parseManifest",
+      "storageKeys",
+      "toAccess",
+      "toChunkRange",
+      "toDigest",
+      "toErrorBody",
+      "toReadRange",
+      "toRoute",
+      "toScope",
+    ]
+  `)
+  expect(Object.keys(testing).sort()).toMatchInlineSnapshot(`
+    [
+      "describeDriverSuite",
+      "describeRegistrySuite",
+      "suiteHelpers",
+    ]
+  `)
+})
