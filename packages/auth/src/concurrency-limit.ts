@@ -1,28 +1,44 @@
 /**
- * A counting semaphore with a bounded waiting line. `run` starts the task when fewer than `limit`
- * are running, queues it otherwise, and refuses it at once (returns `{ refused: true }`) when the
- * line is already full: under a flood the cost is bounded by the limit and the line, never by the
- * number of callers.
+ * A counting semaphore with a fair, bounded waiting line. `run(key, task)` starts the task when
+ * fewer than `limit` are running; otherwise it waits in the line of its `key`, and lines are served
+ * round-robin, one task per key in turn. A task is refused at once (`{ refused: true }`, without
+ * running) when its key already has `maxWaitingPerKey` waiting or the whole line holds `maxWaiting`.
+ *
+ * Why: keyed by user name, a flood of guesses against one account fills only that account's short
+ * line, so other users' logins still start within about one task's time, and the work done under
+ * any flood is bounded by the limit, never by the number of callers.
  */
 export interface ConcurrencyLimit {
-  run<T>(task: () => Promise<T>): Promise<{ refused: false; value: T } | { refused: true }>
+  run<T>(key: string, task: () => Promise<T>): Promise<{ refused: false; value: T } | { refused: true }>
   /** Tasks running now. */
   readonly active: number
   /** Tasks waiting now. */
   readonly waiting: number
 }
 
-/** Creates a `ConcurrencyLimit` running at most `limit` tasks with at most `maxWaiting` queued. */
-export function createConcurrencyLimit(limit: number, maxWaiting: number): ConcurrencyLimit {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('concurrency limit must be an integer >= 1')
-  if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new RangeError('queue length must be an integer >= 0')
+/** Creates a `ConcurrencyLimit` (see above). */
+export function createConcurrencyLimit(limit: number, maxWaiting: number, maxWaitingPerKey = maxWaiting): ConcurrencyLimit {
+  for (const [name, value, min] of [['limit', limit, 1], ['maxWaiting', maxWaiting, 0], ['maxWaitingPerKey', maxWaitingPerKey, 0]] as const) {
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}`)
+  }
   let active = 0
-  const line: Array<() => void> = []
+  let waiting = 0
+  // Key → its waiting tasks; Map order is the round-robin order (a served key moves to the end).
+  const lines = new Map<string, Array<() => void>>()
 
   const release = () => {
-    const next = line.shift()
-    if (next) next()
-    else active--
+    const next = lines.entries().next().value
+    if (!next) {
+      active--
+      return
+    }
+    const [key, line] = next
+    const start = line.shift() as () => void
+    lines.delete(key)
+    if (line.length > 0) lines.set(key, line)
+    waiting--
+    // The slot passes to the next task without being freed, so nobody can jump the line.
+    start()
   }
 
   return {
@@ -30,12 +46,14 @@ export function createConcurrencyLimit(limit: number, maxWaiting: number): Concu
       return active
     },
     get waiting() {
-      return line.length
+      return waiting
     },
-    async run(task) {
+    async run(key, task) {
       if (active >= limit) {
-        if (line.length >= maxWaiting) return { refused: true }
-        // The slot is handed over by `release` without decrementing, so nobody can jump the line.
+        const line = lines.get(key) ?? []
+        if (waiting >= maxWaiting || line.length >= maxWaitingPerKey) return { refused: true }
+        waiting++
+        if (!lines.has(key)) lines.set(key, line)
         await new Promise<void>((resolve) => line.push(resolve))
       } else {
         active++

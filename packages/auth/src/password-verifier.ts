@@ -11,6 +11,9 @@ import { createVerificationCache } from './verification-cache.js'
  * - at most `maxConcurrent` verifications run at once and at most `maxWaiting` wait; past that an
  *   attempt is refused without hashing, so a burst of wrong passwords costs bounded CPU and leaves
  *   the thread pool (which file-system storage also uses) and the other cores to everything else;
+ * - waiting attempts queue per user name (all unknown names share one line) with at most
+ *   `maxWaitingPerUser` each, served round-robin: guessing one account's password cannot delay
+ *   other users' logins by more than about one bcrypt per busy account;
  * - verdicts are cached (see verification-cache.ts), so a client that logged in recently, or one
  *   retrying the same wrong password, costs one HMAC instead of one bcrypt;
  * - an unknown user is checked against a dummy hash of the same cost, so response time does not
@@ -27,6 +30,8 @@ export interface PasswordVerifierOptions {
   maxConcurrent?: number
   /** Verifications waiting for a slot before new ones are refused. Default 64. */
   maxWaiting?: number
+  /** Verifications of one user name waiting for a slot before new ones are refused. Default 4. */
+  maxWaitingPerUser?: number
   /** How long a successful login is remembered. Default 5 minutes; 0 disables. */
   successTtlMs?: number
   /** How long a failed login is remembered. Default 1 minute; 0 disables. */
@@ -40,6 +45,7 @@ export function createPasswordVerifier(options: PasswordVerifierOptions = {}): P
   const limit = createConcurrencyLimit(
     options.maxConcurrent ?? Math.max(1, Math.floor(availableParallelism() / 2)),
     options.maxWaiting ?? 64,
+    options.maxWaitingPerUser ?? 4,
   )
   const cache = createVerificationCache({
     successTtlMs: options.successTtlMs ?? 5 * 60_000,
@@ -64,7 +70,8 @@ export function createPasswordVerifier(options: PasswordVerifierOptions = {}): P
       const target = stored ?? (await dummyHash(typicalCost(entries)))
       const cached = cache.get(user, target, password)
       if (cached !== undefined) return cached && stored !== undefined
-      const outcome = await limit.run(() => verify(password, target))
+      // Unknown names share one line so inventing names does not buy more places in the queue.
+      const outcome = await limit.run(stored === undefined ? '\u0000unknown' : `user:${user}`, () => verify(password, target))
       if (outcome.refused) return false
       const verdict = outcome.value && stored !== undefined
       cache.set(user, target, password, verdict)
