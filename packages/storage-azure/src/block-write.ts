@@ -147,7 +147,7 @@ export function createBlockWrites(
       const state = toAzureWriteState(raw)
       await ready()
       const blob = blobOf(state.key)
-      // Azure has no call that drops uncommitted blocks, and deleting a blob that has only
+      // Azure has no call that drops uncommitted blocks, and Delete Blob on a blob that has only
       // uncommitted blocks is not documented to free them. Committing an empty block list does
       // (uncommitted blocks not in a committed list are discarded), so: commit an empty blob, but
       // only if no blob exists there (If-None-Match: *), then delete exactly that empty blob
