@@ -43,6 +43,17 @@ export function toBasicCredentials(header: string | null | undefined): BasicCred
   return { user, password: new Uint8Array(decoded.subarray(colon + 1)) }
 }
 
+/**
+ * True for Basic credentials with an empty user name and password (`Basic Og==`), which clients
+ * such as skopeo with `--no-creds` send after a Basic challenge: that is a caller without
+ * credentials, not a failed login.
+ */
+export function isEmptyBasic(header: string | null | undefined): boolean {
+  if (!header) return false
+  const encoded = BASIC.exec(header)?.[1]
+  return encoded !== undefined && Buffer.from(encoded, 'base64').toString('latin1') === ':'
+}
+
 /** Reads a Bearer token (RFC 6750 token68 syntax, which every JWT fits). */
 export function toBearerToken(header: string | null | undefined): string | undefined {
   if (!header || header.length > MAX_HEADER_LENGTH) return undefined

@@ -1,5 +1,5 @@
 import type { Access, AuthHooks, ChallengeReason, Identity } from '@wharf/core'
-import { toBasicCredentials } from './authorization-header.js'
+import { isEmptyBasic, toBasicCredentials } from './authorization-header.js'
 import { isHeaderSafe, toBasicChallenge } from './challenge.js'
 import { createHtpasswdSource } from './htpasswd-source.js'
 import { createPasswordVerifier, type PasswordVerifierOptions } from './password-verifier.js'
@@ -42,7 +42,7 @@ const ANONYMOUS: Identity = Object.freeze({ subject: 'anonymous', anonymous: tru
  * - Right credentials → identity `{ subject: user, anonymous: false }`; the policy then decides.
  * - Wrong credentials (or a malformed header) → undefined, and the challenge the registry sends
  *   for that request is `Basic realm="..."`.
- * - No credentials → undefined too, unless the policy grants anonymous callers some of the
+ * - No credentials (or an empty `Basic Og==`, which some clients send) → undefined too, unless the policy grants anonymous callers some of the
  *   requested actions (e.g. anonymous pull of public repositories): then an anonymous identity.
  *   The base endpoint `/v2/` (no access needed) always asks for credentials, as registry:2 does,
  *   so `docker login` really checks the password.
@@ -70,7 +70,7 @@ export function createHtpasswdAuth(options: HtpasswdAuthOptions): HtpasswdAuth {
     verifyCredentials,
     async authenticate(request: Request, access: readonly Access[]) {
       const header = request.headers.get('authorization')
-      if (header) {
+      if (header && !isEmptyBasic(header)) {
         const credentials = toBasicCredentials(header)
         return credentials ? verifyCredentials(credentials.user, credentials.password) : undefined
       }

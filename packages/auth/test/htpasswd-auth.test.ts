@@ -93,6 +93,8 @@ describe('htpasswd Basic auth', () => {
     expect(anonymous).toEqual({ subject: 'anonymous', anonymous: true })
     expect(await auth.authorize(anonymous!, push('public/app'))).toEqual(['pull'])
     expect(await auth.authenticate(toRequest(), [pull('private/app')])).toBeUndefined()
+    // skopeo --no-creds answers a Basic challenge with an empty user and password.
+    expect(await auth.authenticate(toRequest('Basic Og=='), [pull('public/app')])).toEqual({ subject: 'anonymous', anonymous: true })
     expect(await auth.authenticate(toRequest(), [])).toBeUndefined()
   })
 
