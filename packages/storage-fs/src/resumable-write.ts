@@ -71,7 +71,11 @@ async function copyInto(
   signal: AbortSignal | undefined,
   onSourceError: (error: unknown) => void,
 ): Promise<number> {
-  const iterator = data[Symbol.asyncIterator]()
+  // Like `for await`, accept sync iterables too; fail cleanly on anything else.
+  const iterable = data as Partial<AsyncIterable<Uint8Array> & Iterable<Uint8Array>> | null
+  const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> | undefined =
+    iterable?.[Symbol.asyncIterator]?.() ?? iterable?.[Symbol.iterator]?.()
+  if (!iterator) throw new DriverError('invalid', 'appendWrite data must be an async iterable of Uint8Array')
   let position = start
   let filling: Buffer | undefined
   let spare: Buffer | undefined
@@ -123,7 +127,7 @@ async function copyInto(
   } catch (error) {
     // Never close the file under a write still in flight; let the source release its resources.
     await writing?.catch(() => undefined)
-    if (!sourceDone) await iterator.return?.().catch(() => undefined)
+    if (!sourceDone) await Promise.resolve(iterator.return?.()).catch(() => undefined)
     throw error
   }
 }
