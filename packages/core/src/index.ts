@@ -26,3 +26,4 @@ export { parseManifest, type ParsedManifest } from './manifests/parse-manifest.j
 export { toRoute, type Route } from './http/router.js'
 export { toAccess } from './http/access.js'
 export type { UploadRecord, UploadState } from './uploads/upload-state.js'
+export { REQUEST_BODY, toBodyChunks, type RequestWithBody } from './http/request-body.js'

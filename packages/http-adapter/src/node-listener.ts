@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { once } from 'node:events'
+import { REQUEST_BODY, type RequestWithBody } from '@wharf/core'
 
 /** Anything with the core's single entry point (a `Registry` from @wharf/core). */
 export interface FetchHandler {
@@ -14,8 +14,12 @@ export interface NodeListenerOptions {
 
 const BODYLESS = new Set(['GET', 'HEAD'])
 
-/** Builds the Web `Request` for a Node request, streaming its body (no buffering). */
-export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/**
+ * Builds the Web `Request` for a Node request. The body is not wrapped in a Web stream: the Node
+ * stream itself is attached under core's `REQUEST_BODY`, which the registry reads with backpressure.
+ * (Set `webBody` to also give the Request a real Web body, for handlers other than wharf's.)
+ */
+export function toWebRequest(req: IncomingMessage, signal: AbortSignal, webBody = false): Request {
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
   const url = `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`
   const headers = new Headers()
@@ -23,12 +27,27 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!)
   const method = req.method ?? 'GET'
   const hasBody = !BODYLESS.has(method)
-  return new Request(url, {
+  const request: RequestWithBody = new Request(url, {
     method,
     headers,
     signal,
-    ...(hasBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    ...(hasBody && webBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit)
+  if (hasBody && !webBody) request[REQUEST_BODY] = req
+  return request
+}
+
+/** Resolves when the response can take more data, or has closed; leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 /** Writes a Web `Response` to a Node response, waiting for `drain` and stopping when the client leaves. */
@@ -51,9 +70,7 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
       const { done, value } = await reader.read()
       if (done) break
       if (res.destroyed) return
-      if (!res.write(value)) {
-        await Promise.race([once(res, 'drain'), once(res, 'close')])
-      }
+      if (!res.write(value)) await drained(res)
     }
     res.end()
   } catch (error) {

@@ -1,6 +1,7 @@
 import { RegistryError } from '../errors/registry-error.js'
 import { toChunkRange } from '../grammar/ranges.js'
 import type { IncomingChunk } from '../uploads/upload-service.js'
+import { toBodyChunks } from './request-body.js'
 
 /** Content-Length as a number; `undefined` when absent; SIZE_INVALID when malformed. */
 export function toContentLength(request: Request): number | undefined {
@@ -18,7 +19,7 @@ export function toIncomingChunk(request: Request): IncomingChunk {
   if (rangeHeader !== null && !range) {
     throw new RegistryError('BLOB_UPLOAD_INVALID', { message: 'malformed Content-Range' })
   }
-  const body = length === 0 ? null : (request.body as unknown as AsyncIterable<Uint8Array> | null)
+  const body = length === 0 ? null : toBodyChunks(request)
   return { body, ...(range ? { range } : {}), ...(length === undefined ? {} : { length }) }
 }
 
@@ -28,10 +29,11 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
     new RegistryError('SIZE_INVALID', { status: 413, message: `the body is larger than ${limit} bytes` })
   const declared = toContentLength(request)
   if (declared !== undefined && declared > limit) throw tooLarge()
-  if (!request.body) return new Uint8Array(0)
+  const chunks = toBodyChunks(request)
+  if (!chunks) return new Uint8Array(0)
   const parts: Uint8Array[] = []
   let total = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunks) {
     total += chunk.length
     if (total > limit) throw tooLarge()
     parts.push(chunk)

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { finished } from 'node:stream/promises'
+import { answerConsumedBody, CONSUMED_BODY_MESSAGE, isBodyConsumed } from './consumed-body.js'
+import { toNodeListener, type FetchHandler, type NodeListenerOptions } from './node-listener.js'
+
+/** Options shared by the Express, Koa and Fastify adapters. */
+export interface AdapterOptions extends NodeListenerOptions {}
+
+/** What a framework adapter knows about a request besides the raw Node objects. */
+export interface FrameworkRequest {
+  /** The request target as the client sent it, before any mount point stripped a prefix. */
+  target: string
+  /** A body the framework's parsers left on the request (`req.body`, `ctx.request.body`), if any. */
+  parsedBody?: unknown
+}
+
+/**
+ * Serves one registry request on raw Node objects handed over by a framework, through the node:http
+ * listener (so translation, backpressure and client-gone handling are the same everywhere).
+ * Resolves once the response is finished or the client went away; never rejects.
+ */
+export type ServeNodeRequest = (req: IncomingMessage, res: ServerResponse, framework: FrameworkRequest) => Promise<void>
+
+/** Builds the {@link ServeNodeRequest} the framework adapters share. */
+export function createServeNodeRequest(registry: FetchHandler, options: AdapterOptions = {}): ServeNodeRequest {
+  const listener = toNodeListener(registry, options)
+  return async (req, res, framework) => {
+    if (isBodyConsumed(req, framework.parsedBody)) {
+      options.onError?.(new Error(`${req.method} ${framework.target}: ${CONSUMED_BODY_MESSAGE}`))
+      answerConsumedBody(res)
+    } else {
+      // Frameworks strip mount prefixes from req.url; the registry needs the full /v2 path.
+      req.url = framework.target
+      listener(req, res)
+    }
+    await finished(res).catch(() => undefined)
+  }
+}
