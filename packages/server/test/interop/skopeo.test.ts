@@ -145,6 +145,9 @@ describe('skopeo against wharf', () => {
     await skopeo('delete', '--tls-verify=false', ref('interop/copy:v1'))
     await expect(inspectImage(ref('interop/copy:v1'))).rejects.toThrow(/manifest unknown/i)
     await expect(inspectRaw(ref(`interop/copy@${images.single.digest}`))).rejects.toThrow(/manifest unknown/i)
+    // As in distribution, deleting a manifest drops the tags that pointed at it.
+    const listed = JSON.parse((await skopeo('list-tags', '--tls-verify=false', ref('interop/copy'))).stdout) as { Tags: string[] }
+    expect(listed.Tags).toEqual([])
     // The same manifest in the source repository is untouched.
     expect((await inspectImage(ref('interop/oci:v1'))).Digest).toBe(images.single.digest)
   })
