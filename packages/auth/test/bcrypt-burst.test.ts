@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { hash } from '@node-rs/bcrypt'
+import { hash, verify } from '@node-rs/bcrypt'
 import { describe, expect, it } from 'vitest'
 import { createHtpasswdAuth, type HtpasswdAuth } from '@wharf/auth'
 import { pull, toBasic, toRequest } from './support/requests.js'
 
-const COST = 10 // what registry:2's docs suggest for `htpasswd -B -C`; ~80 ms per bcrypt on this machine
+// A production-like cost: ~290 ms per bcrypt on the 2-core machine this was written on. Were bcrypt
+// on the event loop, every wrong login would block it that long, far above the bounds checked here.
+const COST = 12
 const WRONG_PER_SECOND = 50
 const DURATION_MS = 2500
 
@@ -77,6 +79,12 @@ const round = (figures: BurstFigures) => Object.fromEntries(Object.entries(figur
 describe('a burst of wrong passwords', () => {
   it('does not stall the event loop, logged-in clients or other users\' logins', async () => {
     const content = [`alice:${await hash('alice-pw', { cost: COST, version: '2y' })}`, `bob:${await hash('bob-pw', { cost: COST, version: '2y' })}`].join('\n')
+    // The bounds scale with how long one bcrypt takes on this machine now, so a loaded CI machine
+    // (where everything is slower) does not fail the test while a real stall still would.
+    const t0 = performance.now()
+    await verify('x', content.split('\n')[0]!.slice('alice:'.length))
+    const bcryptMs = performance.now() - t0
+    console.log(`one bcrypt verification at cost ${COST}: ${bcryptMs.toFixed(1)} ms`)
     const scenarios = [
       ['no burst (baseline)', 0, () => 'alice'],
       [`${WRONG_PER_SECOND}/s wrong passwords for one user`, WRONG_PER_SECOND, () => 'alice'],
@@ -86,10 +94,11 @@ describe('a burst of wrong passwords', () => {
       // A fresh auth per scenario: nothing cached or queued from the one before.
       const figures = await measureBurst(createHtpasswdAuth({ content, realm: 'r' }), perSecond, guessUser)
       console.log(`bcrypt cost ${COST}, ${name}, ${DURATION_MS} ms, default limits; figures in ms except counts:`, round(figures))
-      expect(figures.cheapP99).toBeLessThan(50)
-      expect(figures.loopP99).toBeLessThan(50)
-      expect(figures.statP99).toBeLessThan(50)
-      expect(figures.newLoginMs).toBeLessThan(1000)
+      expect(figures.cheapP99).toBeLessThan(bcryptMs / 3)
+      expect(figures.loopP99).toBeLessThan(bcryptMs / 3)
+      expect(figures.statP99).toBeLessThan(bcryptMs / 3)
+      // The new user waits for at most the verification running and one per other busy line, then its own.
+      expect(figures.newLoginMs).toBeLessThan(bcryptMs * 6)
       expect(figures.wrongAnswered).toBe(figures.wrongSent)
     }
   })
