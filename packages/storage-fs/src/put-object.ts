@@ -25,6 +25,11 @@ export async function putObject(ctx: FsContext, key: string, body: Uint8Array, o
     if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
       throw new DriverError('invalid', 'ifNoneMatch only supports "*"')
     }
+    if (!(body instanceof Uint8Array)) throw new DriverError('invalid', 'put body must be a Uint8Array')
+    // "Must not exist" and "must be this version" can never both hold.
+    if (options.ifNoneMatch === '*' && options.ifMatch !== undefined) {
+      throw new DriverError('precondition-failed', `${key}: ifNoneMatch and ifMatch together never match`)
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await attemptPut(ctx, key, path, body, options)
