@@ -92,7 +92,11 @@ export function createTokenAuth(options: TokenAuthOptions): AuthHooks {
       return granted.filter((action) => allowed.includes(action))
     },
     challenge(request: Request, access: readonly Access[], reason: ChallengeReason) {
-      const effective = reason === 'missing' && rejected.has(request) ? 'invalid' : reason
+      // The registry says `invalid` whenever an Authorization header was sent; only a Bearer token
+      // this instance rejected is an invalid token (a stray Basic header just means "no token yet").
+      let effective = reason
+      if (rejected.has(request)) effective = reason === 'insufficient_scope' ? reason : 'invalid'
+      else if (reason === 'invalid') effective = 'missing'
       return toBearerChallenge(options, access, effective)
     },
   }

@@ -145,6 +145,10 @@ describe('token server and token auth together', () => {
       'Bearer realm="http://auth.test/token",service="registry.test",scope="repository:a:pull repository:b/c:pull,push registry:catalog:*"',
     )
     expect(auth.challenge(toRequest(), [], 'missing')).toBe('Bearer realm="http://auth.test/token",service="registry.test"')
+    // A Basic header is not a bad token: the client has simply not fetched one yet.
+    const basic = toRequest('Basic YTpi')
+    await auth.authenticate(basic, [pull('a')])
+    expect(auth.challenge(basic, [pull('a')], 'invalid')).not.toMatch(/error=/)
   })
 
   it('grants nothing to an identity it did not issue, whatever it claims', async () => {
