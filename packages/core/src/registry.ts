@@ -119,10 +119,9 @@ export function createRegistry(options: RegistryOptions): Registry {
       const granted = await auth.authorize(identity, needed)
       const lacking = needed.actions.filter((a) => !granted.includes(a) && !granted.includes('*'))
       if (lacking.length === 0) continue
-      if (identity.anonymous) {
-        throw new RegistryError('UNAUTHORIZED', {
-          headers: { 'WWW-Authenticate': auth.challenge(request, access, reason === 'invalid' ? 'insufficient_scope' : 'missing') },
-        })
+      if (identity.anonymous || identity.challengeWhenDenied === true) {
+        const why = identity.anonymous && reason === 'missing' ? 'missing' : 'insufficient_scope'
+        throw new RegistryError('UNAUTHORIZED', { headers: { 'WWW-Authenticate': auth.challenge(request, access, why) } })
       }
       throw new RegistryError('DENIED', { detail: { type: needed.type, name: needed.name, actions: lacking } })
     }

@@ -41,6 +41,14 @@ describe('auth hooks', () => {
     expect(((await denied.json()) as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('DENIED')
   })
 
+  it('challenges a token identity lacking an action with 401 insufficient_scope instead of 403', async () => {
+    const tokenHooks: AuthHooks = { ...hooks, authenticate: () => ({ subject: 'alice', anonymous: false, challengeWhenDenied: true }) }
+    const registry = registryOn(createMemoryDriver(), { auth: tokenHooks })
+    const res = await call(registry, '/v2/bob/app/blobs/uploads/', { method: 'POST', headers: alice })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toContain('reason="insufficient_scope"')
+  })
+
   it('does not reveal whether a repository exists to a caller who may not see it', async () => {
     const registry = registryOn(createMemoryDriver(), { auth: hooks })
     await call(registry, `/v2/alice/app/blobs/uploads/?digest=${sha256('x')}`, { method: 'POST', headers: alice, body: 'x' })

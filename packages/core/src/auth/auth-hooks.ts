@@ -9,7 +9,7 @@
  * - `authenticate` returning `undefined` → 401 UNAUTHORIZED with the `WWW-Authenticate` value(s) from
  *   `challenge`.
  * - an action missing from `authorize`'s answer → 401 with a challenge for an anonymous identity (so
- *   clients log in and retry), 403 DENIED for an authenticated one.
+ *   clients log in and retry) or one with `challengeWhenDenied`, 403 DENIED for other authenticated ones.
  */
 export interface AuthHooks {
   authenticate(request: Request, access: readonly Access[]): Promise<Identity | undefined> | Identity | undefined
@@ -37,6 +37,12 @@ export interface Identity {
   /** A stable name for logs and events; `anonymous` for callers without credentials. */
   subject: string
   anonymous: boolean
+  /**
+   * When true, a missing action is answered like an anonymous one: 401 with an
+   * `insufficient_scope` challenge instead of 403 DENIED. Bearer-token identities set it, because
+   * token clients (docker, containerd) react to that challenge by fetching a wider token.
+   */
+  challengeWhenDenied?: boolean
   /** Anything the host's hooks want to carry from authenticate to authorize (claims, groups…). */
   readonly [extra: string]: unknown
 }
