@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'tsup'
+import { expect } from 'vitest'
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const CHILD = here('../fixtures/child.mjs')
@@ -46,7 +47,7 @@ export interface Child {
 
 /** Starts `node test/fixtures/child.mjs <bundleDir> <command JSON>`. */
 export function startChild(bundleDir: string, command: Record<string, unknown>): Child {
-  const child = spawn(process.execPath, [CHILD, bundleDir, JSON.stringify(command)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CHILD, bundleDir, JSON.stringify(command)], { stdio: ['pipe', 'pipe', 'pipe'] })
   const messages: unknown[] = []
   const waiting: Array<{ resolve: (m: unknown) => void; reject: (e: unknown) => void }> = []
   let buffered = ''
@@ -91,6 +92,20 @@ export function startChild(bundleDir: string, command: Record<string, unknown>):
 
 /** Runs a child to completion and returns its last JSON line. */
 export async function runChild(bundleDir: string, command: Record<string, unknown>): Promise<unknown> {
-  const messages = await startChild(bundleDir, command).done
+  const child = startChild(bundleDir, command)
+  child.process.stdin!.end()
+  const messages = await child.done
   return messages[messages.length - 1]
+}
+
+/**
+ * Runs children that race each other: waits until every one has loaded the driver and said
+ * `ready`, then tells them all to go at once (process start-up can take a second under load, far
+ * longer than the race). Returns each child's last JSON line.
+ */
+export async function raceChildren(bundleDir: string, commands: Array<Record<string, unknown>>): Promise<unknown[]> {
+  const children = commands.map((command) => startChild(bundleDir, command))
+  for (const child of children) expect(await child.nextMessage()).toBe('ready')
+  for (const child of children) child.process.stdin!.end('go\n')
+  return Promise.all(children.map(async (child) => (await child.done).at(-1)))
 }
