@@ -17,14 +17,19 @@ export const READ_CHUNK = 1024 * 1024
  */
 export function createFileStream(handle: FileHandle, start: number, end: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
   let position = start
-  let closed: Promise<void> | undefined
   let inFlight: Promise<unknown> = Promise.resolve()
-  const close = () => (closed ??= inFlight.then(() => handle.close(), () => handle.close()).catch(() => undefined))
-  let source!: ReadableStreamDefaultController<Uint8Array>
+  let closed: Promise<void> | undefined
   let stopped = false
+  let source!: ReadableStreamDefaultController<Uint8Array>
+
+  /** Closes the file once, after any read in flight, and forgets the signal. */
+  function close(): Promise<void> {
+    signal?.removeEventListener('abort', onAbort)
+    return (closed ??= inFlight.then(() => handle.close(), () => handle.close()).catch(() => undefined))
+  }
   // An abort errors the stream (cancel() is not possible while the consumer holds a reader), which
   // rejects the consumer's pending read at once; pull is never called again, so close here.
-  const onAbort = () => {
+  function onAbort(): void {
     stopped = true
     try {
       source.error(signal?.reason)
@@ -45,7 +50,6 @@ export function createFileStream(handle: FileHandle, start: number, end: number,
           return controller.error(signal.reason)
         }
         if (position >= end) {
-          signal?.removeEventListener('abort', onAbort)
           await close()
           return controller.close()
         }
@@ -58,7 +62,6 @@ export function createFileStream(handle: FileHandle, start: number, end: number,
         try {
           ;({ bytesRead } = await reading)
         } catch (error) {
-          signal?.removeEventListener('abort', onAbort)
           await close()
           if (!stopped) controller.error(error)
           return
@@ -76,7 +79,6 @@ export function createFileStream(handle: FileHandle, start: number, end: number,
       },
       async cancel() {
         stopped = true
-        signal?.removeEventListener('abort', onAbort)
         await close()
       },
     },

@@ -62,6 +62,10 @@ async function acquire(lockPath: string, options: KeyLockOptions): Promise<Stats
       try {
         await handle.writeFile(`${process.pid} ${HOST}\n`)
         return await handle.stat()
+      } catch (error) {
+        // The lock is ours but unusable (e.g. a full disk): do not leave it to block others.
+        await unlink(lockPath).catch(() => undefined)
+        throw error
       } finally {
         await handle.close()
       }

@@ -52,6 +52,11 @@ export async function appendWrite(ctx: FsContext, state: WriteState, data: Async
     })
     let position = current.size
     try {
+      // A state claiming bytes that were never staged would leave a zero-filled hole.
+      const { size: staged } = await handle.stat()
+      if (staged < current.size) {
+        throw new DriverError('invalid', `write state claims ${current.size} bytes, ${staged} are staged`)
+      }
       position = await copyInto(handle, position, data, options.signal, (error) => (sourceError = { error }))
       await handle.datasync()
     } finally {

@@ -72,13 +72,17 @@ describe('resumable writes', () => {
     expect(await driver.stat('resume/aborted')).toBeUndefined()
   })
 
-  it('refuses to finish a state that claims more bytes than were staged', async () => {
+  it('refuses to append to or finish a state that claims more bytes than were staged', async () => {
     const driver = store.driver()
     let state = await driver.startWrite('resume/overclaim')
     state = await driver.appendWrite(state, (async function* () {
       yield text('abc')
     })())
-    await expect(driver.finishWrite({ ...state, size: 10 })).rejects.toSatisfy((e: unknown) => isDriverError(e, 'invalid'))
+    const invalid = (e: unknown) => isDriverError(e, 'invalid')
+    await expect(driver.appendWrite({ ...state, size: 10 }, (async function* () {
+      yield text('d')
+    })())).rejects.toSatisfy(invalid)
+    await expect(driver.finishWrite({ ...state, size: 10 })).rejects.toSatisfy(invalid)
     expect(await driver.stat('resume/overclaim')).toBeUndefined()
   })
 
