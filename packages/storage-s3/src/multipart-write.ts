@@ -70,6 +70,14 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
         uploading = undefined
         if (uploadError !== undefined) throw uploadError
       }
+      // Two part buffers take turns (one uploading, one filling), so memory stays flat and the GC
+      // has no garbage part buffers to catch up with.
+      let spare: Buffer | undefined
+      const takeBuffer = (size: number) => {
+        const reused = spare?.length === size ? spare : undefined
+        spare = undefined
+        return reused ?? Buffer.allocUnsafe(size)
+      }
       // Uploads the full buffer as the next part, after the previous part has made it.
       const flushBuffer = async () => {
         if (!buffer) return
@@ -79,7 +87,10 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
         buffer = undefined
         filled = 0
         uploading = bucket.uploadPart(state.key, state.uploadId, n, body, signal).then(
-          (part) => void parts.push(part),
+          (part) => {
+            parts.push(part)
+            spare = body
+          },
           (error: unknown) => void (uploadError = error),
         )
       }
@@ -87,7 +98,7 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
         let at = 0
         while (at < chunk.length) {
           if (uploadError !== undefined) await settle()
-          if (!buffer) buffer = Buffer.allocUnsafe(planPartSize(nextPart, partSize))
+          if (!buffer) buffer = takeBuffer(planPartSize(nextPart, partSize))
           const take = Math.min(chunk.length - at, buffer.length - filled)
           buffer.set(chunk.subarray(at, at + take), filled)
           filled += take
