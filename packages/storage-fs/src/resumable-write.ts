@@ -18,6 +18,13 @@ import type { FsContext } from './fs-context.js'
  */
 const BATCH = 1024 * 1024
 
+/**
+ * Bytes written between background flushes. Appends are acknowledged only once on disk; flushing
+ * while the upload is still streaming keeps the disk busy the whole time, so the final fdatasync has
+ * little left to do and the upload is bounded by the disk's write rate rather than receive + flush.
+ */
+const FLUSH_EVERY = 16 * 1024 * 1024
+
 /** `startWrite`: creates an empty staged file `.writes/<uuid>`; nothing appears at the key yet. */
 export async function startWrite(ctx: FsContext, key: string, options: OperationOptions = {}): Promise<FsWriteState> {
   try {
@@ -86,6 +93,8 @@ async function copyInto(
   let spare: Buffer | undefined
   let used = 0
   let writing: Promise<void> | undefined
+  let flushing: Promise<void> | undefined
+  let unflushed = 0
   let sourceDone = false
   try {
     for (;;) {
@@ -118,11 +127,19 @@ async function copyInto(
         // Handled now so that a failing write is not an unhandled rejection while we await the source.
         writing.catch(() => undefined)
         position += used
+        unflushed += used
+        if (unflushed >= FLUSH_EVERY && !flushing) {
+          unflushed = 0
+          // Wait for the batch just queued, then start writeback of everything so far.
+          flushing = writing.then(() => handle.datasync()).finally(() => (flushing = undefined))
+          flushing.catch(() => undefined)
+        }
         filling = spare
         spare = full
         used = 0
       }
     }
+    await flushing
     await writing
     if (filling && used > 0) {
       await writeFully(handle, filling.subarray(0, used), position)
@@ -130,8 +147,9 @@ async function copyInto(
     }
     return position
   } catch (error) {
-    // Never close the file under a write still in flight; let the source release its resources.
+    // Never close the file under a write or flush still in flight; let the source release its resources.
     await writing?.catch(() => undefined)
+    await flushing?.catch(() => undefined)
     if (!sourceDone) await Promise.resolve(iterator.return?.()).catch(() => undefined)
     throw error
   }
