@@ -160,6 +160,9 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
     async finish(raw, signal) {
       const state = toS3WriteState(raw)
       try {
+        // The upload must still exist: a write aborted meanwhile must not come back to life (and
+        // radosgw answers a completion of an aborted upload with a 500, retried in vain).
+        await bucket.checkUpload(state.key, state.uploadId, signal)
         if (state.parts.length === 0) {
           const body = state.tail ? await readTail(state.tail, signal) : new Uint8Array(0)
           await bucket.putObject(state.key, body, signal ? { signal } : {})

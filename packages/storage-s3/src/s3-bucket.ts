@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -36,6 +37,8 @@ export interface S3Bucket {
   createUpload(key: string, signal?: AbortSignal): Promise<string>
   uploadPart(key: string, uploadId: string, n: number, body: Uint8Array, signal?: AbortSignal): Promise<PartRecord>
   completeUpload(key: string, uploadId: string, parts: readonly PartRecord[], signal?: AbortSignal): Promise<void>
+  /** Throws `not-found` when the multipart upload is gone (aborted or completed). */
+  checkUpload(key: string, uploadId: string, signal?: AbortSignal): Promise<void>
   /** Aborts a multipart upload; an upload already gone is not an error. */
   abortUpload(key: string, uploadId: string, signal?: AbortSignal): Promise<void>
 }
@@ -183,6 +186,11 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
           }),
           opts(signal),
         )
+      }),
+
+    checkUpload: (key, uploadId, signal) =>
+      call('ListParts', key, async () => {
+        await client.send(new ListPartsCommand({ Bucket: bucket, Key: toS3(key), UploadId: uploadId, MaxParts: 1 }), opts(signal))
       }),
 
     abortUpload: async (key, uploadId, signal) => {

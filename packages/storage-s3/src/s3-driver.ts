@@ -84,19 +84,22 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
 
     async read(key, opts = {}) {
       const offset = opts.offset ?? 0
-      const empty = async () => {
-        if (!(await bucket.headObject(key, opts.signal))) throw new DriverError('not-found', `s3 read ${key}: no such key`)
-        return new ReadableStream<Uint8Array>({ start: (c) => c.close() })
+      const emptyStream = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() })
+      const sizeOf = async () => {
+        const info = await bucket.headObject(key, opts.signal)
+        if (!info) throw new DriverError('not-found', `s3 read ${key}: no such key`)
+        return info.size
       }
-      // S3 has no empty range, and refuses (416) a range that starts at the end of the object.
-      if (opts.length === 0) return empty()
+      // S3 has no empty range, and refuses (416) a range that starts at the end of the object:
+      // both are answered from a HEAD.
+      if (opts.length === 0) {
+        await sizeOf()
+        return emptyStream()
+      }
       try {
         return toWebStream(await bucket.getStream(key, offset, opts.length, opts.signal), key, opts.signal)
       } catch (error) {
-        if (offset > 0 && isRangeNotSatisfiable(error)) {
-          const info = await bucket.headObject(key, opts.signal)
-          if (info && offset >= info.size) return empty()
-        }
+        if (offset > 0 && isRangeNotSatisfiable(error) && offset >= (await sizeOf())) return emptyStream()
         throw error
       }
     },

@@ -8,7 +8,7 @@
  *   (test/ceph/stop-ceph.sh: SIGTERM, wait) when the tests are done.
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,13 +54,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (error) {
     const e = error as { code?: unknown; stderr?: string }
     if (e.code === 127) {
+      await rm(dir, { recursive: true, force: true })
       throw new Error(
         'storage-s3 tests need Ceph radosgw (or WHARF_S3_ENDPOINT, WHARF_S3_ACCESS_KEY, WHARF_S3_SECRET, ' +
           'WHARF_S3_BUCKET pointing at an S3 server). Install it with:\n' +
           '  apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw',
       )
     }
-    throw new Error(`starting radosgw failed:\n${e.stderr ?? String(error)}`)
+    throw new Error(`starting radosgw failed (logs in ${dir}/log):\n${e.stderr ?? String(error)}`)
   }
   const stop = async () => {
     await run(script('stop-ceph.sh'), [dir], { timeout: 60_000 })

@@ -111,6 +111,16 @@ describe('s3 resumable writes', () => {
     expect(await inspector.objects(`${p}/`)).toEqual([])
   })
 
+  it('does not bring an aborted write back to life when finish comes late', async () => {
+    for (const size of [0, 1000, 6 * MiB]) {
+      const key = `${uniquePrefix('late-finish')}/data`
+      const state = roundTrip(await first.appendWrite(await first.startWrite(key), chunksOf(randomBytes(size), MiB)))
+      await second.abortWrite(state)
+      await expect(first.finishWrite(state)).rejects.toSatisfy((e: unknown) => isDriverError(e, 'not-found'))
+      expect(await first.stat(key)).toBeUndefined()
+    }
+  })
+
   it('leaves no multipart upload behind after finishing, whatever the size', async () => {
     const p = uniquePrefix('finish')
     for (const size of [0, 1000, 6 * MiB]) {
