@@ -1,0 +1,35 @@
+// A registry inside an Express app, next to the app's own routes.
+//   REGISTRY_HTTP_ADDR                          where to listen (default 127.0.0.1:5000; ":5000" = all interfaces)
+//   REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY   where to store (default ./data next to this file)
+import { fileURLToPath } from 'node:url'
+import express from 'express'
+import { createRegistry } from '@wharf/core'
+import { createExpressRouter } from '@wharf/http-adapter/express'
+import { createFsDriver } from '@wharf/storage-fs'
+
+const { host, port } = toListenAddress(process.env.REGISTRY_HTTP_ADDR ?? '127.0.0.1:5000')
+const root = process.env.REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY ?? fileURLToPath(new URL('./data', import.meta.url))
+const registry = createRegistry({ storage: createFsDriver({ root }) })
+
+const app = express()
+// The registry first: it streams upload bodies itself, so it must see them before any body parser.
+app.use(createExpressRouter(registry))
+app.use(express.json())
+app.get('/', (_req, res) => res.send('an Express app with a container registry under /v2/\n'))
+app.post('/echo', (req, res) => res.json(req.body))
+
+const server = app.listen(port, host, () => console.log(`express app with a registry on http://${host}:${port}/v2/, storing under ${root}`))
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    server.close(() => void registry.close())
+    server.closeIdleConnections()
+  })
+}
+
+/** `host:port` as registry:2 reads it: IPv6 in brackets, a bare `:port` means every interface. */
+function toListenAddress(value) {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(value.trim())
+  if (!match) throw new Error(`REGISTRY_HTTP_ADDR must be host:port, got ${JSON.stringify(value)}`)
+  return { host: match[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(match[2]) }
+}
