@@ -58,10 +58,11 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
     try {
       return await send(etag)
     } catch (error) {
-      if (!isDriverError(error, 'precondition-failed') || bare === etag) throw error
+      if (statusOf(error) !== 412 || bare === etag) throw error
       if ((await bucket.headObject(key, signal))?.etag !== etag) throw error // a real conflict
-      unquotedIfMatch = true
-      return send(bare)
+      const written = await send(bare)
+      unquotedIfMatch = true // learnt only from a store that refused the quoted form and took the bare one
+      return written
     }
   }
 
@@ -136,7 +137,12 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
   return driver
 }
 
-function isRangeNotSatisfiable(error: unknown): boolean {
+/** The HTTP status of the S3 answer behind a driver error, if there was one. */
+function statusOf(error: unknown): number | undefined {
   const cause = error instanceof Error ? (error.cause as { $metadata?: { httpStatusCode?: number } } | undefined) : undefined
-  return cause?.$metadata?.httpStatusCode === 416
+  return cause?.$metadata?.httpStatusCode
+}
+
+function isRangeNotSatisfiable(error: unknown): boolean {
+  return statusOf(error) === 416
 }
