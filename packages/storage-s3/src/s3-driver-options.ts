@@ -26,8 +26,9 @@ export interface S3DriverOptions {
   /** `standard` (default) or `adaptive` (also slows the client down when S3 throttles). */
   retryMode?: 'standard' | 'adaptive'
   /**
-   * A request, or a download being read, that makes no progress for this long fails (and is retried
-   * when it can be). Default 60,000 ms. Connecting has its own limit of 5,000 ms.
+   * A request that makes no progress for this long fails (and is retried when it can be); so does a
+   * download whose reader stalls that long (it holds a connection). Default 60,000 ms. Connecting
+   * has its own limit of 5,000 ms.
    */
   requestTimeoutMs?: number
   /** Sockets kept open per host for concurrent requests (keep-alive). Default 128. */
