@@ -40,8 +40,8 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
 
   // Ceph radosgw (at least up to 16.2) compares If-Match with the ETag *without* its quotes, so a
   // quoted ETag never matches there, while RFC 7232 (and AWS) use the quoted form. The driver sends
-  // the quoted form; if that is refused while a HEAD shows the very same ETag, it retries unquoted
-  // and keeps doing so for this store.
+  // the quoted form; if that is refused with 412 while a HEAD shows the very same ETag, it retries
+  // unquoted, and once the store has taken an unquoted one, sends only those.
   let unquotedIfMatch = false
   async function compareAndSwap(key: string, body: Uint8Array, etag: string, signal?: AbortSignal): Promise<string> {
     const send = async (ifMatch: string) => {
