@@ -19,7 +19,7 @@ const BODYLESS = new Set(['GET', 'HEAD'])
  * stream itself is attached under core's `REQUEST_BODY`, which the registry reads with backpressure.
  * (Set `webBody` to also give the Request a real Web body, for handlers other than wharf's.)
  */
-export function toWebRequest(req: IncomingMessage, signal: AbortSignal, webBody = false): Request {
+export function toWebRequest(req: IncomingMessage, signal?: AbortSignal, webBody = false): Request {
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
   const url = `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`
   const headers = new Headers()
@@ -30,7 +30,7 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal, webBody 
   const request: RequestWithBody = new Request(url, {
     method,
     headers,
-    signal,
+    ...(signal ? { signal } : {}),
     ...(hasBody && webBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit)
   if (hasBody && !webBody) request[REQUEST_BODY] = req
@@ -57,6 +57,11 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
     if (name === 'set-cookie') headers[name] = response.headers.getSetCookie()
     else headers[name] = value
   })
+  if (res.destroyed) {
+    // The client left while the answer was being prepared: release the body's storage stream.
+    await response.body?.cancel().catch(() => undefined)
+    return
+  }
   res.writeHead(response.status, headers)
   if (!response.body) {
     res.end()
@@ -83,17 +88,15 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
 
 /**
  * A node:http / node:https request listener serving a registry. Bodies stream both ways with
- * backpressure; when the client goes away the request's `signal` aborts and storage reads stop.
+ * backpressure. When the client goes away, a response body being written is cancelled (which stops
+ * the storage read), and an upload's body stream fails (which stops the storage write). No
+ * AbortSignal is wired per request: that would cost more than the rest of a small request's work.
  */
 export function toNodeListener(registry: FetchHandler, options: NodeListenerOptions = {}) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const controller = new AbortController()
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort()
-    })
     let request: Request
     try {
-      request = toWebRequest(req, controller.signal)
+      request = toWebRequest(req)
     } catch (error) {
       res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request')
       return

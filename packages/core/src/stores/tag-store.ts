@@ -7,6 +7,10 @@ import { readJson, toJsonBytes } from './json-objects.js'
  * Tags of a repository: one small object per tag holding the manifest digest it points to. A tag is
  * changed only by compare-and-swap (or create-only when new), so two concurrent pushes of one tag
  * each land whole, one after the other, and never corrupt the record.
+ *
+ * Resolving a tag is the hot path of every pull. The store remembers each tag's digest with the ETag
+ * it was read (or written) with, and revalidates with `stat` before using it: a moved tag is seen at
+ * once, also when another process moved it, and an unchanged one costs a stat instead of a read.
  */
 export interface TagStore {
   /** The digest the tag points to, or `undefined`. */
@@ -24,10 +28,33 @@ interface TagRecord {
   digest: string
 }
 
-export function createTagStore(driver: StorageDriver): TagStore {
+export function createTagStore(driver: StorageDriver, maxCached = 10_000): TagStore {
+  const known = new Map<string, { digest: string; etag: string }>()
+  const remember = (key: string, digest: string, etag: string) => {
+    known.delete(key)
+    if (known.size >= maxCached) known.delete(known.keys().next().value as string)
+    known.set(key, { digest, etag })
+  }
+
   const store: TagStore = {
     async resolve(repository, tag) {
-      return (await readJson<TagRecord>(driver, keys.tag(repository, tag)))?.value.digest
+      const key = keys.tag(repository, tag)
+      const cached = known.get(key)
+      if (cached) {
+        const info = await driver.stat(key)
+        if (info?.etag === cached.etag) return cached.digest
+        if (!info) {
+          known.delete(key)
+          return undefined
+        }
+      }
+      const read = await readJson<TagRecord>(driver, key)
+      if (!read) {
+        known.delete(key)
+        return undefined
+      }
+      remember(key, read.value.digest, read.etag)
+      return read.value.digest
     },
 
     async set(repository, tag, digest) {
@@ -37,7 +64,8 @@ export function createTagStore(driver: StorageDriver): TagStore {
         const current = await readJson<TagRecord>(driver, key)
         if (current?.value.digest === digest) return
         try {
-          await driver.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' })
+          const { etag } = await driver.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' })
+          remember(key, digest, etag)
           return
         } catch (error) {
           // Another push moved the tag between our read and write: read again and retry.
@@ -48,6 +76,7 @@ export function createTagStore(driver: StorageDriver): TagStore {
 
     async delete(repository, tag) {
       const key = keys.tag(repository, tag)
+      known.delete(key)
       const existed = (await driver.stat(key)) !== undefined
       if (existed) await driver.delete(key)
       return existed
