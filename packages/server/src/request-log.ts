@@ -1,35 +1,29 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import { elapsedMs, type RequestContext } from './request-context.js'
 
 /**
- * Wraps a request listener so every request leaves one log line when its response ends: method, path
- * (without the query, which may carry digests but never secrets; headers are never logged), status,
- * bytes sent and duration.
+ * Writes the one access-log line of a request, at `info`, once its response has ended: request id,
+ * method, route kind, repository, path (never the query string, which may carry signatures), status,
+ * body bytes in and out of *this* request (not the socket's running totals, which keep-alive
+ * connections share between requests), duration in ms, the client address, and whether the response
+ * completed (false when the client left or the connection was cut). Headers are never logged.
  */
-export function withRequestLog(
-  logger: Logger,
-  listener: (req: IncomingMessage, res: ServerResponse) => void,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  let sequence = 0
-  return (req, res) => {
-    const started = process.hrtime.bigint()
-    const id = (++sequence).toString(36)
-    res.once('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
-      logger.info(
-        {
-          reqId: id,
-          method: req.method,
-          path: (req.url ?? '/').split('?')[0],
-          status: res.statusCode,
-          bytesIn: req.socket.bytesRead,
-          bytesOut: Number(res.getHeader('content-length') ?? 0),
-          ms: Math.round(ms * 10) / 10,
-          completed: res.writableFinished,
-        },
-        'request',
-      )
-    })
-    listener(req, res)
-  }
+export function logRequest(logger: Logger, context: RequestContext, res: ServerResponse): void {
+  logger.info(
+    {
+      reqId: context.id,
+      method: context.method,
+      route: context.kind,
+      ...(context.repository !== undefined ? { repository: context.repository } : {}),
+      path: context.path,
+      status: res.statusCode,
+      bytesIn: context.bytesIn,
+      bytesOut: context.bytesOut,
+      ms: elapsedMs(context),
+      remote: context.remoteAddr,
+      completed: res.writableFinished,
+    },
+    'request',
+  )
 }

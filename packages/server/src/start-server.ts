@@ -1,46 +1,163 @@
-import { createServer, type Server } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import { hostname } from 'node:os'
 import { createRegistry, type Registry } from '@wharf/core'
-import { createFsDriver } from '@wharf/storage-fs'
-import { toNodeListener } from '@wharf/http-adapter'
-import { pino, type Logger } from 'pino'
-import { withRequestLog } from './request-log.js'
-import type { ServerSettings } from './env-config.js'
+import type { Logger } from 'pino'
+import { toListenAddress } from './config/listen-address.js'
+import { toStorageDriverType } from './config/parse-storage.js'
+import { createDebugListener } from './debug-server.js'
+import { drainServer } from './graceful-shutdown.js'
+import { createStorageHealthCheck, type HealthCheck } from './health-check.js'
+import { createListeningServer, listen } from './listen.js'
+import { createLogger } from './logging/create-logger.js'
+import { createServerMetrics, type ServerMetrics } from './metrics.js'
+import { createNotifier, type Notifier } from './notifications/notifier.js'
+import { createRequestListener } from './request-listener.js'
+import type { ServerOptions } from './server-options.js'
+import { withStorageMetrics } from './storage-metrics.js'
+import { createUploadPurger } from './upload-purger.js'
 
 /** A running standalone server. */
 export interface RunningServer {
+  /** `http(s)://host:port` of the main listener (the real port when 0 was configured). */
+  url: string
+  /** `http://host:port` of the debug listener, when `http.debug.addr` is set. */
+  debugUrl?: string
   server: Server
   registry: Registry
   logger: Logger
-  url: string
-  close(): Promise<void>
+  metrics: ServerMetrics
+  health: HealthCheck
+  /**
+   * Stops gracefully (see `drainServer`): stops accepting, lets requests in flight finish for at
+   * most `drainTimeoutMs` (default `http.draintimeout`), cuts the rest, gives queued notifications
+   * what is left of that time (at most 5 s), stops the timers and releases the storage. Every timer
+   * and connection is gone when it resolves, so the process can exit. Calling it again returns the
+   * same promise.
+   */
+  close(options?: { drainTimeoutMs?: number }): Promise<void>
 }
 
-/** Starts the default registry: node:http, filesystem storage, one log line per request. */
-export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  const logger = pino({ level: settings.logLevel })
+/**
+ * Starts the standalone registry: the /v2 API on `http.addr` (HTTPS with `http.tls`), health at
+ * `/debug/health` and `/healthz`, the debug listener with Prometheus metrics, periodic storage
+ * health checks and upload purging, webhook notifications, and one log line per request.
+ * Rejects (after releasing what it started) when a listener cannot be opened.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config } = options
+  const logger = options.logger ?? createLogger(config.log, options.logDestination)
+  for (const warning of options.warnings ?? []) logger.warn(warning)
+  const metrics = createServerMetrics({ processMetrics: config.http.debug?.prometheus.enabled ?? false })
+  const storage = withStorageMetrics(options.storage, metrics)
+  const readOnly = config.storage.maintenance.readonly.enabled
   const registry = createRegistry({
-    storage: createFsDriver({ root: settings.root }),
-    onError: (error, request) => logger.error({ err: error, method: request.method, url: new URL(request.url).pathname }, 'request failed'),
+    storage,
+    ...(options.auth ? { auth: options.auth } : {}),
+    deleteEnabled: config.storage.delete.enabled,
+    readOnly,
+    redirect: !config.storage.redirect.disable && storage.capabilities.redirect,
+    onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })
-  const server = createServer(withRequestLog(logger, toNodeListener(registry, { onError: (err) => logger.warn({ err }, 'response failed') })))
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(settings.port, settings.host, resolve)
+  const driverType = toStorageDriverType(config.storage)
+  const healthConfig = config.health.storagedriver
+  const health = createStorageHealthCheck({
+    driver: storage,
+    name: `storagedriver_${driverType}`,
+    enabled: healthConfig.enabled,
+    intervalMs: healthConfig.interval,
+    threshold: healthConfig.threshold,
+    writable: !readOnly,
+    logger,
+    metrics,
   })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : settings.port
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
-  const url = `http://${host}:${port}`
-  logger.info({ url, root: settings.root }, 'wharf registry listening')
+  const endpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled)
+  const requests = createRequestListener({
+    registry,
+    logger,
+    accessLog: !config.log.accesslog.disabled,
+    metrics,
+    health,
+    headers: config.http.headers,
+    trackEventRequests: endpoints.length > 0,
+  })
+  const purging = config.storage.maintenance.uploadpurging
+  // As registry:2: no purging in read-only mode (it would write).
+  const purger = purging.enabled && !readOnly
+    ? createUploadPurger({ registry, ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun, logger, metrics })
+    : undefined
+
+  const server = createListeningServer(requests.listener, options.tls)
+  server.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'))
+  const debug = config.http.debug
+  const debugServer = debug
+    ? createListeningServer(createDebugListener({ health, metricsPath: debug.prometheus.path, ...(debug.prometheus.enabled ? { metrics: metrics.registry } : {}) }))
+    : undefined
+  let url: string
+  let debugUrl: string | undefined
+  try {
+    url = await listen(server, toListenAddress(config.http.addr, 'http.addr'), options.tls ? 'https' : 'http')
+    if (debug && debugServer) debugUrl = await listen(debugServer, toListenAddress(debug.addr, 'http.debug.addr'), 'http')
+  } catch (error) {
+    health.stop()
+    purger?.stop()
+    server.close()
+    debugServer?.close()
+    await registry.close()
+    throw error
+  }
+
+  let notifier: Notifier | undefined
+  if (endpoints.length > 0) {
+    const source = { addr: `${hostname()}:${new URL(url).port}`, instanceID: randomUUID() }
+    const active = createNotifier({ endpoints, source, ...(config.http.host ? { baseUrl: config.http.host } : {}), logger, metrics })
+    registry.events.on('*', (event) => {
+      const request = requests.currentRequest()
+      active.notify(event, request && { id: request.id, addr: request.remoteAddr, host: request.host, scheme: request.scheme })
+    })
+    notifier = active
+  }
+
+  logger.info(
+    {
+      url,
+      ...(debugUrl ? { debugUrl } : {}),
+      storage: driverType,
+      ...('filesystem' in config.storage ? { root: config.storage.filesystem.rootdirectory } : {}),
+      auth: config.auth ? Object.keys(config.auth)[0] : 'none',
+      deleteEnabled: config.storage.delete.enabled,
+      readOnly,
+      notificationEndpoints: endpoints.map((endpoint) => endpoint.name),
+    },
+    'wharf registry listening',
+  )
+
+  let closing: Promise<void> | undefined
+  const close = (drainTimeoutMs: number) => {
+    closing ??= (async () => {
+      const started = Date.now()
+      health.stop()
+      purger?.stop()
+      const cut = await drainServer(server, requests, drainTimeoutMs, logger)
+      if (debugServer) {
+        debugServer.close()
+        debugServer.closeAllConnections()
+      }
+      await notifier?.close(Math.min(5000, Math.max(0, drainTimeoutMs - (Date.now() - started))))
+      await registry.close()
+      logger.info({ cutRequests: cut, ms: Date.now() - started }, 'wharf registry stopped')
+    })()
+    return closing
+  }
+
   return {
+    url,
+    ...(debugUrl ? { debugUrl } : {}),
     server,
     registry,
     logger,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeIdleConnections()
-      }).then(() => registry.close()),
+    metrics,
+    health,
+    close: (closeOptions = {}) => close(closeOptions.drainTimeoutMs ?? config.http.draintimeout),
   }
 }

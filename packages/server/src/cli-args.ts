@@ -1,0 +1,34 @@
+/** What the command line asks for. */
+export type CliCommand =
+  | { kind: 'serve'; configPath?: string }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string }
+
+export const USAGE = `Usage: wharf [serve] [config.yml]
+
+Starts the wharf registry. The configuration file has registry:2's format; without one,
+REGISTRY_CONFIGURATION_PATH names it, or wharf runs on its defaults (127.0.0.1:5000, ./data).
+Every REGISTRY_<PATH> environment variable overrides the matching key
+(REGISTRY_STORAGE_S3_BUCKET sets storage.s3.bucket).
+
+Options:
+  -h, --help      show this help
+  -v, --version   show the version
+`
+
+/**
+ * Reads registry:2's command line: `serve config.yml`, or just `config.yml`, or nothing.
+ * `garbage-collect` and unknown options are refused with a message.
+ */
+export function toCliCommand(args: readonly string[]): CliCommand {
+  const rest = [...args]
+  if (rest.some((arg) => arg === '-h' || arg === '--help' || arg === 'help')) return { kind: 'help' }
+  if (rest.some((arg) => arg === '-v' || arg === '--version' || arg === 'version')) return { kind: 'version' }
+  if (rest[0] === 'serve') rest.shift()
+  else if (rest[0] === 'garbage-collect') return { kind: 'error', message: 'garbage-collect is not supported by wharf yet' }
+  const option = rest.find((arg) => arg.startsWith('-'))
+  if (option) return { kind: 'error', message: `unknown option ${option}` }
+  if (rest.length > 1) return { kind: 'error', message: `expected at most one configuration file, got ${rest.join(' ')}` }
+  return rest[0] === undefined ? { kind: 'serve' } : { kind: 'serve', configPath: rest[0] }
+}

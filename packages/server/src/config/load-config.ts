@@ -1,0 +1,78 @@
+import { resolve } from 'node:path'
+import { applyEnvironment, CONFIGURATION_PATH_VARIABLE, readConfigFile, type ConfigDocument } from './config-document.js'
+import { ConfigReader } from './config-reader.js'
+import type { WharfConfig } from './config-types.js'
+import { readHttp } from './parse-http.js'
+import { readAuth, readHealth, readLog, readNotifications } from './parse-sections.js'
+import { readStorage } from './parse-storage.js'
+
+/** A checked configuration and what the operator should be told about it at start. */
+export interface LoadedConfig {
+  config: WharfConfig
+  /** Human-readable remarks, e.g. the keys wharf ignored. Log them once at start. */
+  warnings: string[]
+  /** Keys present in the configuration that wharf does not support (display paths). */
+  unsupportedKeys: string[]
+  /** The configuration file read, if any. */
+  path?: string
+}
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** `REGISTRY_…` overrides to apply on top of the document (e.g. `process.env`). Default: none. */
+  env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Whether the document is a configuration file. With one, defaults are registry:2's (deletes
+   * off); without (`npm start`, environment only) wharf's embedded defaults (deletes on). Default true.
+   */
+  fromFile?: boolean
+}
+
+/**
+ * Checks a registry:2-shaped configuration object (as parsed from `config.yml`) after applying the
+ * environment overrides, and fills in defaults. Throws a ConfigError naming the key and the expected
+ * form for the first unusable value; keys it does not know are listed in `unsupportedKeys` and in
+ * one of `warnings`, never silently dropped.
+ */
+export function parseConfig(document: ConfigDocument, options: ParseConfigOptions = {}): LoadedConfig {
+  const { document: merged, sources } = applyEnvironment(document, options.env ?? {})
+  const r = new ConfigReader(merged, sources)
+  const notes: string[] = []
+  r.accept('version')
+  const config: WharfConfig = {
+    log: readLog(r, notes),
+    storage: readStorage(r, { deleteEnabled: options.fromFile === false }),
+    http: readHttp(r),
+    health: readHealth(r),
+    notifications: readNotifications(r),
+  }
+  const auth = readAuth(r)
+  if (auth) config.auth = auth
+  const unsupportedKeys = r.unread()
+  const warnings = [...notes]
+  if (unsupportedKeys.length > 0) {
+    warnings.unshift(`configuration keys wharf does not support were ignored: ${unsupportedKeys.join(', ')}`)
+  }
+  return { config, warnings, unsupportedKeys }
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** The YAML file; default `env.REGISTRY_CONFIGURATION_PATH`; none: defaults and environment only. */
+  path?: string
+  /** Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * Loads the configuration the way registry:2 does: the YAML file (given, or named by
+ * `REGISTRY_CONFIGURATION_PATH`), then every `REGISTRY_<PATH>` variable overriding the matching key.
+ * Throws a ConfigError for an unreadable file, bad YAML or an unusable value.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  const path = options.path ?? (env[CONFIGURATION_PATH_VARIABLE] || undefined)
+  if (path === undefined) return parseConfig({}, { env, fromFile: false })
+  const loaded = parseConfig(readConfigFile(path), { env, fromFile: true })
+  return { ...loaded, path: resolve(path) }
+}

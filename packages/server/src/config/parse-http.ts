@@ -1,0 +1,69 @@
+import { ConfigError } from './config-error.js'
+import type { ConfigReader } from './config-reader.js'
+import type { DebugConfig, HttpConfig, TlsConfig } from './config-types.js'
+import { toListenAddress } from './listen-address.js'
+
+/** wharf's listen address when none is configured: loopback only (registry:2's stock config uses `:5000`). */
+export const DEFAULT_ADDR = '127.0.0.1:5000'
+
+/** Reads `http`: listen address, external host, drain timeout, headers, TLS and the debug listener. */
+export function readHttp(r: ConfigReader): HttpConfig {
+  const addr = r.string('http.addr') || DEFAULT_ADDR
+  toListenAddress(addr, r.describe('http.addr'))
+  const net = r.choice('http.net', ['tcp', 'unix'])
+  if (net === 'unix') throw new ConfigError(`${r.describe('http.net')}: wharf listens on TCP only; set http.net to tcp (or remove it)`)
+  const prefix = r.string('http.prefix')
+  if (prefix !== undefined && prefix.replace(/\/+/g, '') !== '') {
+    throw new ConfigError(`${r.describe('http.prefix')}: wharf serves the API at /v2 only; mount it under a path with @wharf/http-adapter instead`)
+  }
+  // Upload state lives in storage (nothing to sign) and Location headers are always relative.
+  r.accept('http.secret')
+  r.accept('http.relativeurls')
+  // wharf serves HTTP/1.1, which every registry client speaks.
+  r.accept('http.http2')
+  const http: HttpConfig = {
+    addr,
+    draintimeout: r.duration('http.draintimeout') ?? 30_000,
+    headers: r.headers('http.headers') ?? {},
+  }
+  const host = r.string('http.host')
+  if (host) {
+    if (!/^https?:\/\/[^/\s]+\/?$/i.test(host)) r.fail('http.host', 'the external URL, such as https://registry.example.com', host)
+    http.host = host.replace(/\/$/, '')
+  }
+  const tls = readTls(r)
+  if (tls) http.tls = tls
+  const debug = readDebug(r)
+  if (debug) http.debug = debug
+  return http
+}
+
+function readTls(r: ConfigReader): TlsConfig | undefined {
+  if (r.has('http.tls.letsencrypt')) {
+    throw new ConfigError(`${r.describe('http.tls.letsencrypt')}: wharf does not obtain certificates itself; give http.tls.certificate and http.tls.key`)
+  }
+  const certificate = r.string('http.tls.certificate') || undefined
+  const key = r.string('http.tls.key') || undefined
+  const clientcas = r.stringList('http.tls.clientcas') ?? []
+  const minimumtls = r.choice('http.tls.minimumtls', ['tls1.2', 'tls1.3'])
+  if (!certificate && !key) {
+    if (clientcas.length > 0) r.fail('http.tls.certificate', 'a PEM certificate file (clientcas needs TLS)', undefined)
+    return undefined
+  }
+  if (!certificate) r.fail('http.tls.certificate', 'a PEM certificate file to go with http.tls.key', undefined)
+  if (!key) r.fail('http.tls.key', 'a PEM private key file to go with http.tls.certificate', undefined)
+  return { certificate, key, clientcas, minimumtls: minimumtls ?? 'tls1.2' }
+}
+
+function readDebug(r: ConfigReader): DebugConfig | undefined {
+  const addr = r.string('http.debug.addr') || undefined
+  const enabled = r.boolean('http.debug.prometheus.enabled') ?? false
+  const path = r.string('http.debug.prometheus.path') || '/metrics'
+  if (!path.startsWith('/') || /[?#\s]/.test(path)) r.fail('http.debug.prometheus.path', 'a path such as /metrics', path)
+  if (!addr) {
+    if (enabled) r.fail('http.debug.addr', 'host:port of the debug listener (needed by http.debug.prometheus)', undefined)
+    return undefined
+  }
+  toListenAddress(addr, r.describe('http.debug.addr'))
+  return { addr, prometheus: { enabled, path } }
+}

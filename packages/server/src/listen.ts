@@ -1,0 +1,43 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { ListenAddress } from './config/listen-address.js'
+import type { TlsOptions } from './server-options.js'
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void
+
+/**
+ * A node:http server, or node:https with `tls` (mutual TLS when it has client CAs: a client without
+ * a certificate signed by one of them is refused during the handshake). Node's 5-minute
+ * `requestTimeout` is turned off: a multi-GiB push is one long request, and registry:2 (Go) sets no
+ * such limit either. Headers must still arrive within a minute.
+ */
+export function createListeningServer(listener: Listener, tls?: TlsOptions): Server {
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: tls.minVersion,
+          ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        listener,
+      )
+    : createHttpServer(listener)
+  server.requestTimeout = 0
+  server.headersTimeout = 60_000
+  return server
+}
+
+/** Listens on `address`; resolves to the URL it got (with the real port when 0 was asked). */
+export function listen(server: Server, address: ListenAddress, scheme: 'http' | 'https'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject)
+      const { port } = server.address() as AddressInfo
+      const host = address.host.includes(':') ? `[${address.host}]` : address.host
+      resolve(`${scheme}://${host}:${port}`)
+    })
+  })
+}

@@ -1,0 +1,174 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { REQUEST_BODY, type Registry, type RequestWithBody } from '@wharf/core'
+import { toNodeListener, type FetchHandler } from '@wharf/http-adapter'
+import type { Logger } from 'pino'
+import type { HealthCheck } from './health-check.js'
+import type { ServerMetrics } from './metrics.js'
+import { createRequestContext, elapsedMs, type RequestContext } from './request-context.js'
+import { logRequest } from './request-log.js'
+
+/** What the main listener needs. */
+export interface RequestListenerOptions {
+  registry: Registry
+  logger: Logger
+  /** Write one line per request (at `info`). */
+  accessLog: boolean
+  metrics: ServerMetrics
+  health: HealthCheck
+  /** Added to every response (`http.headers`). */
+  headers: Record<string, string[]>
+  /** Give events the context of their request (needed by notifications only; it has a cost). */
+  trackEventRequests: boolean
+}
+
+/** The main listener plus what a graceful shutdown needs from it. */
+export interface RequestListener {
+  listener: (req: IncomingMessage, res: ServerResponse) => void
+  /** From now on every response asks the client to close its connection. */
+  startDraining(): void
+  /** Requests whose response has not ended (health requests aside). */
+  readonly open: number
+  /** Registry calls (`fetch`) not settled yet: uploads still writing to storage, for instance. */
+  readonly running: number
+  /** Resolves when no registry call is running, or after `ms`. */
+  settled(ms: number): Promise<void>
+  /** The request an event is being emitted for, when `trackEventRequests` is on. */
+  currentRequest(): RequestContext | undefined
+}
+
+const HEALTH_PATHS = new Set(['/debug/health', '/healthz'])
+const UPLOAD_METHODS = new Set(['POST', 'PATCH', 'PUT'])
+
+/**
+ * The standalone server's request listener around the registry: health endpoints, `http.headers`,
+ * the storage-health gate (while the check fails, /v2 answers 503 UNAVAILABLE, as registry:2's
+ * health handler does), per-request metrics and access log with exact body byte counts, and the
+ * request context that notification events need.
+ */
+export function createRequestListener(options: RequestListenerOptions): RequestListener {
+  const { registry, logger, metrics, health } = options
+  const contexts = new WeakMap<object, RequestContext>()
+  const scope = options.trackEventRequests ? new AsyncLocalStorage<RequestContext>() : undefined
+  const running = new Set<Promise<Response>>()
+  const headerEntries = Object.entries(options.headers)
+  let draining = false
+  let open = 0
+
+  // The registry as the Node adapter calls it: the body is counted as the registry consumes it.
+  const counted: FetchHandler = {
+    fetch(request) {
+      const withBody = request as RequestWithBody
+      const body = withBody[REQUEST_BODY]
+      const context = body ? contexts.get(body) : undefined
+      if (body && context) withBody[REQUEST_BODY] = countBody(body, context)
+      const call = registry.fetch(request)
+      running.add(call)
+      void call.finally(() => running.delete(call)).catch(() => undefined)
+      return call
+    },
+  }
+  const serve = toNodeListener(counted, { onError: (err) => logger.warn({ err }, 'response failed') })
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [name, values] of headerEntries) res.setHeader(name, values)
+    if (draining) res.setHeader('Connection', 'close')
+    const context = createRequestContext(req)
+    if (HEALTH_PATHS.has(context.path)) return answerHealth(res, context, health, logger)
+    countResponseBytes(res, context)
+    open++
+    metrics.inFlight.inc({ handler: context.kind })
+    const upload = context.kind === 'upload' && UPLOAD_METHODS.has(context.method)
+    if (upload) metrics.uploadsInProgress.inc()
+    res.once('close', () => {
+      open--
+      metrics.inFlight.dec({ handler: context.kind })
+      if (upload) metrics.uploadsInProgress.dec()
+      recordRequest(metrics, context, res.statusCode)
+      if (options.accessLog) logRequest(logger, context, res)
+    })
+    if (context.path === '/' && (context.method === 'GET' || context.method === 'HEAD') && health.healthy) {
+      // registry:2 answers 200 at `/` for load balancers that probe the root.
+      res.writeHead(200, { 'Content-Length': '0' }).end()
+      return
+    }
+    if (!health.healthy && context.path.startsWith('/v2')) return answerUnavailable(res, health)
+    contexts.set(req, context)
+    if (scope) scope.run(context, () => serve(req, res))
+    else serve(req, res)
+  }
+
+  return {
+    listener,
+    startDraining() {
+      draining = true
+    },
+    get open() {
+      return open
+    },
+    get running() {
+      return running.size
+    },
+    async settled(ms) {
+      if (running.size === 0) return
+      let timer: NodeJS.Timeout | undefined
+      const all = Promise.allSettled([...running]).then(() => undefined)
+      await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+      clearTimeout(timer)
+    },
+    currentRequest: () => scope?.getStore(),
+  }
+}
+
+async function* countBody(body: AsyncIterable<Uint8Array>, context: RequestContext): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    context.bytesIn += chunk.byteLength
+    yield chunk
+  }
+}
+
+/** Counts the body bytes the response writes (its own, not the connection's). */
+function countResponseBytes(res: ServerResponse, context: RequestContext): void {
+  const write = res.write
+  const end = res.end
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (typeof chunk === 'string') context.bytesOut += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+    else if (chunk instanceof Uint8Array) context.bytesOut += chunk.byteLength
+  }
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    count(chunk, rest[0])
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest)
+  } as ServerResponse['write']
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    if (typeof chunk !== 'function') count(chunk, rest[0])
+    return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest)
+  } as ServerResponse['end']
+}
+
+function recordRequest(metrics: ServerMetrics, context: RequestContext, status: number): void {
+  const method = context.method.toLowerCase()
+  metrics.requests.inc({ handler: context.kind, method, code: String(status) })
+  metrics.requestDuration.observe({ handler: context.kind, method }, elapsedMs(context) / 1000)
+  if (status >= 400) return
+  if (context.kind === 'upload' && context.bytesIn > 0) metrics.bytesPushed.inc({ kind: 'blob' }, context.bytesIn)
+  else if (context.kind === 'manifest' && context.method === 'PUT') metrics.bytesPushed.inc({ kind: 'manifest' }, context.bytesIn)
+  else if ((context.kind === 'blob' || context.kind === 'manifest') && context.method === 'GET') metrics.bytesPulled.inc({ kind: context.kind }, context.bytesOut)
+}
+
+function answerHealth(res: ServerResponse, context: RequestContext, health: HealthCheck, logger: Logger): void {
+  const failing = health.status()
+  const body = JSON.stringify(failing)
+  res.writeHead(Object.keys(failing).length === 0 ? 200 : 503, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+  })
+  res.end(context.method === 'HEAD' ? undefined : body)
+  logger.debug({ reqId: context.id, path: context.path, status: res.statusCode }, 'health request')
+}
+
+function answerUnavailable(res: ServerResponse, health: HealthCheck): void {
+  const body = JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'storage is unavailable', detail: health.status() }] })
+  res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Retry-After': '10' })
+  res.end(body)
+}

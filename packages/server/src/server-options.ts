@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createSecureContext } from 'node:tls'
+import type { AuthHooks, StorageDriver } from '@wharf/core'
+import { createHtpasswdAuth, createTokenAuth, type TokenKeys } from '@wharf/auth'
+import type { DestinationStream, Logger } from 'pino'
+import { ConfigError } from './config/config-error.js'
+import type { AuthConfig, TlsConfig, WharfConfig } from './config/config-types.js'
+import { createStorageFromConfig } from './storage-from-config.js'
+
+/** TLS material read from the configured files. */
+export interface TlsOptions {
+  cert: Buffer
+  key: Buffer
+  /** Client CAs: when present, clients must present a certificate they signed (mutual TLS). */
+  ca?: Buffer[]
+  minVersion: 'TLSv1.2' | 'TLSv1.3'
+}
+
+/**
+ * Everything `startServer` runs: the checked configuration plus the live objects built from it. Build
+ * it with {@link toServerOptions}, or by hand to bring your own driver, auth hooks or log destination.
+ */
+export interface ServerOptions {
+  config: WharfConfig
+  storage: StorageDriver
+  /** Default: everyone may do everything. */
+  auth?: AuthHooks
+  tls?: TlsOptions
+  /** Remarks to log once at start (e.g. ignored configuration keys). */
+  warnings?: string[]
+  /** A logger to use instead of one built from `config.log`. */
+  logger?: Logger
+  /** Where the logger built from `config.log` writes; default stdout. */
+  logDestination?: DestinationStream
+}
+
+/**
+ * Builds the live objects a configuration describes: the storage driver, the auth hooks (htpasswd
+ * or token), the TLS material. Reads the files the configuration names now, so a missing certificate
+ * or htpasswd file stops the start with a ConfigError naming its key. Makes no network call.
+ */
+export function toServerOptions(config: WharfConfig, extra: Pick<ServerOptions, 'warnings' | 'logger' | 'logDestination'> = {}): ServerOptions {
+  const options: ServerOptions = { config, storage: createStorageFromConfig(config.storage), ...extra }
+  if (config.auth) options.auth = toAuthHooks(config.auth)
+  if (config.http.tls) options.tls = toTlsOptions(config.http.tls)
+  return options
+}
+
+function toAuthHooks(auth: AuthConfig): AuthHooks {
+  if ('htpasswd' in auth) {
+    try {
+      return createHtpasswdAuth({ path: resolve(auth.htpasswd.path), realm: auth.htpasswd.realm })
+    } catch (error) {
+      throw new ConfigError(`auth.htpasswd.path: ${toMessage(error)}`)
+    }
+  }
+  const keys: TokenKeys = {}
+  if (auth.token.rootcertbundle) keys.certificates = resolve(auth.token.rootcertbundle)
+  if (auth.token.jwks) keys.jwks = /^https?:\/\//i.test(auth.token.jwks) ? new URL(auth.token.jwks) : resolve(auth.token.jwks)
+  try {
+    return createTokenAuth({ realm: auth.token.realm, service: auth.token.service, issuer: auth.token.issuer, keys })
+  } catch (error) {
+    const key = auth.token.rootcertbundle && !auth.token.jwks ? 'auth.token.rootcertbundle' : auth.token.jwks && !auth.token.rootcertbundle ? 'auth.token.jwks' : 'auth.token'
+    throw new ConfigError(`${key}: ${toMessage(error)}`)
+  }
+}
+
+function toTlsOptions(tls: TlsConfig): TlsOptions {
+  const read = (path: string, key: string) => {
+    try {
+      return readFileSync(resolve(path))
+    } catch (error) {
+      throw new ConfigError(`${key}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? toMessage(error)}`)
+    }
+  }
+  const options: TlsOptions = {
+    cert: read(tls.certificate, 'http.tls.certificate'),
+    key: read(tls.key, 'http.tls.key'),
+    minVersion: tls.minimumtls === 'tls1.3' ? 'TLSv1.3' : 'TLSv1.2',
+  }
+  if (tls.clientcas.length > 0) options.ca = tls.clientcas.map((path, i) => read(path, `http.tls.clientcas[${i}]`))
+  try {
+    // Catches a malformed PEM or a key that does not match the certificate now, not at listen time.
+    createSecureContext({ cert: options.cert, key: options.key, ...(options.ca ? { ca: options.ca } : {}) })
+  } catch (error) {
+    throw new ConfigError(`http.tls: the certificate, key or client CAs cannot be used: ${toMessage(error)}`)
+  }
+  return options
+}
+
+function toMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

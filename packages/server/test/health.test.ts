@@ -1,0 +1,96 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createTempDir, startFromYaml, type TestServer } from './helpers/in-process.js'
+import { waitFor } from './helpers/registry-client.js'
+
+let dir: { path: string; remove(): Promise<void> }
+let server: TestServer | undefined
+
+beforeEach(async () => {
+  dir = await createTempDir()
+})
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+  await dir.remove()
+})
+
+const status = async (url: string) => {
+  const response = await fetch(url)
+  return { status: response.status, body: (await response.json()) as unknown }
+}
+
+describe('storage health', () => {
+  it('turns 503 when the storage root stops being writable, and back to 200 when it recovers', async () => {
+    const root = join(dir.path, 'root')
+    server = await startFromYaml(`
+storage:
+  filesystem: { rootdirectory: ${root} }
+http:
+  debug: { addr: 127.0.0.1:0 }
+health:
+  storagedriver: { enabled: true, interval: 50ms, threshold: 2 }
+`)
+    const { url } = server
+    const debugUrl = server.running.debugUrl!
+    await waitFor(async () => (await status(`${url}/debug/health`)).status === 200, 5000, 'healthy at start')
+    expect(await status(`${url}/healthz`)).toEqual({ status: 200, body: {} })
+    expect((await fetch(`${url}/v2/`)).status).toBe(200)
+
+    // Tests run as root, for whom chmod does not stop writes: put a file where the directory was.
+    await rename(root, `${root}.away`)
+    await writeFile(root, 'not a directory')
+    await waitFor(async () => (await status(`${url}/debug/health`)).status === 503, 5000, '503 after the root broke')
+    expect(await status(`${url}/debug/health`)).toEqual({ status: 503, body: { storagedriver_filesystem: 'storage is unreachable or not writable' } })
+    expect((await status(`${debugUrl}/debug/health`)).status).toBe(503)
+    expect((await status(`${url}/healthz`)).status).toBe(503)
+    // As registry:2's health handler: the API answers 503 while the check fails.
+    const api = await fetch(`${url}/v2/`)
+    expect(api.status).toBe(503)
+    expect(((await api.json()) as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('UNAVAILABLE')
+    expect(server.logs.find('storage health check failed').length).toBeGreaterThanOrEqual(2)
+    const scraped = await server.running.metrics.registry.getSingleMetricAsString('registry_storage_healthy')
+    expect(scraped).toContain('registry_storage_healthy{check="storagedriver_filesystem"} 0')
+
+    await rm(root)
+    await rename(`${root}.away`, root)
+    await waitFor(async () => (await status(`${url}/debug/health`)).status === 200, 5000, '200 after recovery')
+    expect((await fetch(`${url}/v2/`)).status).toBe(200)
+    expect(server.logs.find('storage health check recovered')).toHaveLength(1)
+  })
+
+  it('a single failed probe below the threshold does not turn the health red', async () => {
+    const root = join(dir.path, 'root')
+    await mkdir(root)
+    let failNext = 0
+    server = await startFromYaml(`
+storage:
+  filesystem: { rootdirectory: ${root} }
+health:
+  storagedriver: { enabled: true, interval: 30ms, threshold: 3 }
+`, {
+      override: (options) => ({
+        ...options,
+        storage: Object.assign(Object.create(options.storage), {
+          put: async (...args: Parameters<typeof options.storage.put>) => {
+            if (args[0] === 'health/probe' && failNext > 0) {
+              failNext--
+              throw new Error('flaky')
+            }
+            return options.storage.put(...args)
+          },
+        }),
+      }),
+    })
+    failNext = 2
+    await waitFor(() => failNext === 0, 5000, 'two failed probes')
+    expect((await status(`${server.url}/debug/health`)).status).toBe(200)
+  })
+
+  it('with health.storagedriver.enabled false, reports healthy without probing', async () => {
+    server = await startFromYaml(`storage: { inmemory: }\nhealth: { storagedriver: { enabled: false } }\n`)
+    expect(await status(`${server.url}/debug/health`)).toEqual({ status: 200, body: {} })
+    expect(await server.running.registry.storage.stat('health/probe')).toBeUndefined()
+  })
+})

@@ -1,0 +1,207 @@
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createServerMetrics, type EnvelopeEvent } from '@wharf/server'
+import { createEndpointQueue } from '../src/notifications/endpoint-queue.js'
+import { createLogCapture } from './helpers/log-capture.js'
+import { startFromYaml, type TestServer } from './helpers/in-process.js'
+import { OCI_MANIFEST, pushBlob, pushImage, waitFor } from './helpers/registry-client.js'
+import { findFreePort, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js'
+
+const cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!()
+})
+
+async function receiver(port?: number): Promise<WebhookReceiver> {
+  const started = await startWebhookReceiver(port)
+  cleanup.push(() => started.close())
+  return started
+}
+
+async function server(yaml: string): Promise<TestServer> {
+  const started = await startFromYaml(yaml)
+  cleanup.push(() => started.close())
+  return started
+}
+
+async function metric(s: TestServer, series: string): Promise<number> {
+  const text = await s.running.metrics.registry.metrics()
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+
+/** Pushes `count` distinct blobs one after another; resolves to the slowest single push in ms and the total. */
+async function timePushes(base: string, repository: string, count: number): Promise<{ slowest: number; total: number; digests: string[] }> {
+  const digests: string[] = []
+  let slowest = 0
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    const t = performance.now()
+    digests.push(await pushBlob(base, repository, new TextEncoder().encode(`blob ${repository} ${i}`)))
+    slowest = Math.max(slowest, performance.now() - t)
+  }
+  return { slowest, total: performance.now() - started, digests }
+}
+
+describe('webhook notifications', () => {
+  it('deliver push, pull and delete events as registry:2 envelopes, with the endpoint headers and filters', async () => {
+    const all = await receiver()
+    const filtered = await receiver()
+    const registry = await server(`
+storage: { inmemory: , delete: { enabled: true } }
+notifications:
+  endpoints:
+    - name: all
+      url: ${all.url}
+      headers: { Authorization: [Bearer hook-token], X-Source: [wharf] }
+      timeout: 2s
+    - name: filtered
+      url: ${filtered.url}
+      ignoredmediatypes: [application/octet-stream]
+      ignore: { actions: [pull] }
+    - name: off
+      url: http://127.0.0.1:1/never
+      disabled: true
+`)
+    const image = await pushImage(registry.url, 'team/app', 'v1')
+    const manifest = await fetch(`${registry.url}/v2/team/app/manifests/v1`, { headers: { Accept: OCI_MANIFEST, 'User-Agent': 'test-client/1.0' } })
+    expect(manifest.status).toBe(200)
+    await manifest.arrayBuffer()
+    const blob = await fetch(`${registry.url}/v2/team/app/blobs/${image.layerDigest}`)
+    await blob.arrayBuffer()
+    expect((await fetch(`${registry.url}/v2/team/app/manifests/${image.manifestDigest}`, { method: 'DELETE' })).status).toBe(202)
+
+    await waitFor(() => all.events().length >= 6, 5000, 'six events at the "all" endpoint')
+    await waitFor(() => filtered.events().length >= 2, 5000, 'two events at the "filtered" endpoint')
+    const events = all.events()
+    expect(events.map((e) => [e.action, e.target.mediaType, e.target.digest, e.target.tag])).toEqual([
+      ['push', 'application/octet-stream', image.configDigest, undefined],
+      ['push', 'application/octet-stream', image.layerDigest, undefined],
+      ['push', OCI_MANIFEST, image.manifestDigest, 'v1'],
+      ['pull', OCI_MANIFEST, image.manifestDigest, 'v1'],
+      ['pull', 'application/octet-stream', image.layerDigest, undefined],
+      ['delete', OCI_MANIFEST, image.manifestDigest, undefined],
+    ])
+    const manifestPush = events[2]!
+    const port = new URL(registry.url).port
+    expect(manifestPush).toMatchObject({
+      action: 'push',
+      target: {
+        mediaType: OCI_MANIFEST,
+        size: image.manifestSize,
+        length: image.manifestSize,
+        digest: image.manifestDigest,
+        repository: 'team/app',
+        url: `${registry.url}/v2/team/app/manifests/${image.manifestDigest}`,
+        tag: 'v1',
+      },
+      request: { method: 'PUT', host: `127.0.0.1:${port}` },
+      actor: {},
+      source: { addr: expect.stringMatching(new RegExp(`:${port}$`)) },
+    })
+    expect(manifestPush.id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(manifestPush.request.id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(manifestPush.request.addr).toMatch(/^127\.0\.0\.1:\d+$/)
+    expect(new Date(manifestPush.timestamp).getTime()).toBeGreaterThan(Date.now() - 60_000)
+    expect(events[3]!.request.useragent).toBe('test-client/1.0')
+    expect(new Set(events.map((e) => e.source.instanceID)).size).toBe(1)
+    // The request ids match the access log's.
+    const logged = new Set(registry.logs.find('request').map((l) => l['reqId']))
+    expect(events.every((e) => logged.has(e.request.id))).toBe(true)
+
+    const envelope = all.received[0]!
+    expect(envelope.headers['content-type']).toBe('application/vnd.docker.distribution.events.v1+json')
+    expect(envelope.headers['authorization']).toBe('Bearer hook-token')
+    expect(envelope.headers['x-source']).toBe('wharf')
+    expect(all.received.every((r) => r.events.length === 1)).toBe(true)
+
+    // No pulls, no blob (octet-stream) events: the manifest push and its delete.
+    expect(filtered.events().map((e) => [e.action, e.target.digest])).toEqual([
+      ['push', image.manifestDigest],
+      ['delete', image.manifestDigest],
+    ])
+    await waitFor(async () => (await metric(registry, 'registry_notifications_delivered_total{endpoint="all"}')) === 6, 5000, 'six deliveries counted')
+  })
+
+  it('with the receiver down, pushes keep their speed and the events are delivered once it is back', async () => {
+    const baseline = await server('storage: { inmemory: }\n')
+    await timePushes(baseline.url, 'warmup', 10)
+    const quiet = await timePushes(baseline.url, 'baseline', 40)
+
+    const port = await findFreePort()
+    const registry = await server(`
+storage: { inmemory: }
+notifications:
+  endpoints:
+    - { name: down, url: "http://127.0.0.1:${port}/events", timeout: 500ms, threshold: 3, backoff: 200ms }
+`)
+    await timePushes(registry.url, 'warmup', 10)
+    const noisy = await timePushes(registry.url, 'app', 40)
+    // Same work, same speed: delivery failures happen off the request path.
+    expect(noisy.total).toBeLessThan(quiet.total * 2 + 250)
+    expect(noisy.slowest).toBeLessThan(250)
+    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="down"}')) >= 4, 5000, 'failed attempts')
+    expect(registry.logs.find('notification endpoint failing, retrying with backoff').length).toBeGreaterThanOrEqual(1)
+    expect(await metric(registry, 'registry_notifications_pending{endpoint="down"}')).toBe(50)
+
+    const back = await receiver(port)
+    await waitFor(() => back.events().length >= 50, 10_000, 'the queued events after the receiver came back')
+    const pushed = back.events().filter((e) => e.target.repository === 'app').map((e) => e.target.digest)
+    expect(pushed).toEqual(noisy.digests)
+    expect(await metric(registry, 'registry_notifications_pending{endpoint="down"}')).toBe(0)
+    expect(registry.logs.find('notification endpoint recovered')).toHaveLength(1)
+  })
+
+  it('a hanging receiver is timed out and retried with backoff, without slowing pushes', async () => {
+    const hanging = await receiver()
+    hanging.mode = 'hang'
+    const registry = await server(`
+storage: { inmemory: }
+notifications:
+  endpoints:
+    - { name: slow, url: "${hanging.url}", timeout: 200ms, threshold: 2, backoff: 300ms }
+`)
+    const pushes = await timePushes(registry.url, 'app', 5)
+    expect(pushes.slowest).toBeLessThan(250)
+    const started = Date.now()
+    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="slow"}')) >= 4, 5000, 'four timed-out attempts')
+    // Two quick attempts (200 ms timeouts), then one attempt per 300 ms backoff + 200 ms timeout.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700)
+    expect(await metric(registry, 'registry_notifications_status_total{endpoint="slow",code="error"}')).toBeGreaterThanOrEqual(4)
+    hanging.mode = 'ok'
+    await waitFor(() => hanging.events().length >= 5, 5000, 'delivery once the receiver answers')
+    expect(hanging.events().map((e) => e.target.digest)).toEqual(pushes.digests)
+  })
+
+  it('a receiver answering 500 is retried until it accepts', async () => {
+    const failing = await receiver()
+    failing.mode = 'fail'
+    const registry = await server(`
+storage: { inmemory: }
+notifications:
+  endpoints:
+    - { name: failing, url: "${failing.url}", timeout: 1s, threshold: 1, backoff: 100ms }
+`)
+    await pushBlob(registry.url, 'app', new TextEncoder().encode('x'))
+    await waitFor(async () => (await metric(registry, 'registry_notifications_status_total{endpoint="failing",code="500"}')) >= 2, 5000, 'retries after 500')
+    failing.mode = 'ok'
+    await waitFor(() => failing.events().length === 1, 5000, 'delivery after recovery')
+  })
+
+  it('events that overflow an endpoint queue are dropped oldest first, and counted', async () => {
+    const port = await findFreePort()
+    const metrics = createServerMetrics()
+    const logs = createLogCapture()
+    const queue = createEndpointQueue({ name: 'small', url: `http://127.0.0.1:${port}/events`, headers: {}, timeoutMs: 200, threshold: 1, backoffMs: 100, maxQueue: 3, logger: pino({}, logs), metrics })
+    cleanup.push(() => queue.close())
+    const event = (n: number) => ({ id: String(n) }) as EnvelopeEvent
+    for (let n = 1; n <= 5; n++) queue.push(event(n))
+    expect(queue.pending).toBe(3)
+    const dropped = await metrics.registry.getSingleMetricAsString('registry_notifications_dropped_total')
+    expect(dropped).toContain('registry_notifications_dropped_total{endpoint="small"} 2')
+    expect(logs.find('notification queue full')).toHaveLength(1)
+    const back = await receiver(port)
+    await waitFor(() => back.events().length === 3, 5000, 'the three kept events')
+    expect(back.events().map((e) => e.id)).toEqual(['3', '4', '5'])
+  })
+})
