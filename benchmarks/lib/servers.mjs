@@ -15,7 +15,10 @@ import { join } from 'node:path'
  * @property {() => Promise<void>} stop SIGTERM (SIGKILL after 10 s), then removes the storage root
  */
 
-/** Starts wharf's standalone server (node:http + filesystem driver) with its per-request log off. */
+/**
+ * Starts wharf's standalone server (node:http + filesystem driver) with logging at warn and its
+ * access log off, as the reference is configured: neither writes a line per request.
+ */
 export async function startWharf({ cli, workDir, name, cpuProfDir }) {
   const root = join(workDir, `${name}-root`)
   await mkdir(root, { recursive: true })
@@ -27,6 +30,7 @@ export async function startWharf({ cli, workDir, name, cpuProfDir }) {
       REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
       REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
       REGISTRY_LOG_LEVEL: 'warn',
+      REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
       NODE_OPTIONS: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,6 +50,8 @@ export async function startReference({ bin, workDir, name }) {
       'version: 0.1',
       'log:',
       '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
       // A fixed secret only silences the warning it logs at start; it changes no behaviour here.
