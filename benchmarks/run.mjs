@@ -109,7 +109,9 @@ ${options.quick ? '- **--quick smoke run**: small sizes, short runs; not figures
 ${toMarkdownTable(rows.comparison, comparisonHeadings)}
 ${rows.comparison.some((row) => row.label.endsWith('¹')) ? `\n${declinedFootnote}\n` : ''}
 Peak RSS is VmHWM (cross-checked by sampling VmRSS every 20 ms) of a server process that served only
-that push. "Flat" means the peak grows by at most ${flatToleranceMB} MB from the smallest to the largest blob.
+that push. Server CPU is user + system time of the server process (all its threads) from /proc/<pid>/stat
+during the push or the counted request-rate run (start-up excluded); lower is better, and unlike
+throughput it hardly moves when other work loads the machine. "Flat" means the peak grows by at most ${flatToleranceMB} MB from the smallest to the largest blob.
 
 ## Push ceiling: sha256 on this machine
 
@@ -121,7 +123,7 @@ ${toMarkdownTable(rows.ceiling, ceilingHeadings)}
 | --- | --- | --- |
 ${raw.join('\n')}
 
-Units: push/pull MiB/s, rss MB (10^6 bytes), manifest-get/blob-head req/s.
+Units: push/pull MiB/s, rss MB (10^6 bytes), cpu-<flow> CPU s/GiB, cpu-manifest-get/cpu-blob-head CPU µs per request, manifest-get/blob-head req/s.
 ${profiles ? `\n## CPU profiles of wharf (self time)\n\n${profiles}\n` : ''}`
 }
 

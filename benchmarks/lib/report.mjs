@@ -67,7 +67,12 @@ export function toResultRows({ samples, ceiling, sizesMiB, connections, flows })
       })
     }
   }
+  for (const [flow, { label }] of Object.entries(flows)) {
+    comparison.push(compare(`server CPU per GiB, push ${label}, ${largest} MiB`, 'CPU s/GiB', `cpu-${flow}:${largest}`, 1))
+  }
   comparison.push(
+    compare(`server CPU per request, GET manifest`, 'CPU µs', 'cpu-manifest-get', 1),
+    compare(`server CPU per request, HEAD blob`, 'CPU µs', 'cpu-blob-head', 1),
     compare('idle RSS after start', 'MB', 'idle-rss', MB),
     compare(`GET manifest by tag, c=${connections}`, 'req/s', 'manifest-get', 1, '≥ 10×', atLeastTimes(10)),
     compare(`HEAD blob, c=${connections}`, 'req/s', 'blob-head', 1, '≥ 10×', atLeastTimes(10)),

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { readProcessCpuSeconds } from './process-cpu.mjs'
 
 const execFileAsync = promisify(execFile)
 
@@ -9,12 +10,16 @@ const execFileAsync = promisify(execFile)
  * autocannon or wrk because both of those wait for the body a HEAD answer's Content-Length announces
  * and so never complete a HEAD request; ab is also a single C thread, the cheapest load generator at
  * hand, which matters because it shares the machine's cores with the server. A one-second warm-up run
- * comes first and is not counted. Throws if any request failed or got a non-2xx answer: a fast error
- * is not a result.
+ * comes first and is not counted. Also returns the server's CPU time (process `pid`) per request
+ * of the counted run. Throws if any request failed or got a non-2xx answer: a fast error is not a
+ * result.
  */
-export async function measureRequestRate({ url, method, headers = {}, connections, durationSeconds }) {
+export async function measureRequestRate({ url, method, headers = {}, connections, durationSeconds, pid }) {
   await runAb({ url, method, headers, connections, durationSeconds: 1 })
-  return await runAb({ url, method, headers, connections, durationSeconds })
+  const cpuBefore = readProcessCpuSeconds(pid)
+  const result = await runAb({ url, method, headers, connections, durationSeconds })
+  const cpuSeconds = readProcessCpuSeconds(pid) - cpuBefore
+  return { ...result, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.complete }
 }
 
 async function runAb({ url, method, headers, connections, durationSeconds }) {
@@ -38,5 +43,5 @@ async function runAb({ url, method, headers, connections, durationSeconds }) {
   if (!(complete > 0) || failed !== 0 || non2xx !== 0 || !(requestsPerSecond > 0)) {
     throw new Error(`ab ${method} ${url}: ${complete} complete, ${failed} failed, ${non2xx} non-2xx:\n${stdout}`)
   }
-  return { requestsPerSecond, p99LatencyMs: read(/^\s+99%\s+(\d+)/m) }
+  return { requestsPerSecond, complete, p99LatencyMs: read(/^\s+99%\s+(\d+)/m) }
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { assertBlobStored, pullWithCurl, pushDockerStyle, pushPostPut, pushSinglePost, supportsSinglePost } from './blob-transfer.mjs'
+import { readProcessCpuSeconds } from './process-cpu.mjs'
 import { createPeakRssSampler, readProcessMemory } from './process-memory.mjs'
 import { measureRequestRate } from './request-rate.mjs'
 import { startReference, startWharf } from './servers.mjs'
@@ -66,6 +67,7 @@ export async function runRound(context, repetition) {
           if (flow === 'postput' && sizeMiB === options.sizesMiB[0]) record('idle-rss', kind, readProcessMemory(server.pid).rss)
           const repo = `bench/${flow}`
           const sampler = createPeakRssSampler(server.pid)
+          const cpuBefore = readProcessCpuSeconds(server.pid)
           let seconds
           try {
             seconds = await push(server.url, repo, blob)
@@ -73,6 +75,7 @@ export async function runRound(context, repetition) {
             record(`rss-${flow}:${sizeMiB}`, kind, sampler.stop())
           }
           server.assertAlive()
+          record(`cpu-${flow}:${sizeMiB}`, kind, (readProcessCpuSeconds(server.pid) - cpuBefore) / (blob.size / 2 ** 30))
           await assertBlobStored(server.url, repo, blob)
           record(`push-${flow}:${sizeMiB}`, kind, blob.size / MiB / seconds)
           let line = `${kind.padEnd(9)} ${sizeMiB} MiB push ${label.padEnd(25)} ${(blob.size / MiB / seconds).toFixed(0).padStart(5)} MiB/s`
@@ -82,7 +85,9 @@ export async function runRound(context, repetition) {
             record(`pull:${sizeMiB}`, kind, blob.size / MiB / pullSeconds)
             line += `, pull ${(blob.size / MiB / pullSeconds).toFixed(0)} MiB/s`
           }
-          log(`${line}, peak RSS ${(samples.get(`rss-${flow}:${sizeMiB}`)[kind].at(-1) / 1e6).toFixed(1)} MB`)
+          const rss = samples.get(`rss-${flow}:${sizeMiB}`)[kind].at(-1) / 1e6
+          const cpu = samples.get(`cpu-${flow}:${sizeMiB}`)[kind].at(-1)
+          log(`${line}, peak RSS ${rss.toFixed(1)} MB, ${cpu.toFixed(2)} CPU s/GiB`)
         } finally {
           await stop(server)
         }
@@ -94,15 +99,18 @@ export async function runRound(context, repetition) {
     const server = await start(context, kind, `${kind}-metadata-r${repetition + 1}`)
     try {
       const { manifestUrl, blobUrl } = await pushSmallImage(server.url, 'bench/small', 'latest')
-      const load = { connections: options.connections, durationSeconds: options.durationSeconds }
+      const load = { connections: options.connections, durationSeconds: options.durationSeconds, pid: server.pid }
       const manifest = await measureRequestRate({ url: manifestUrl, method: 'GET', headers: { Accept: manifestAccept }, ...load })
       server.assertAlive()
       const head = await measureRequestRate({ url: blobUrl, method: 'HEAD', ...load })
       server.assertAlive()
       record('manifest-get', kind, manifest.requestsPerSecond)
       record('blob-head', kind, head.requestsPerSecond)
+      record('cpu-manifest-get', kind, manifest.cpuMicrosPerRequest)
+      record('cpu-blob-head', kind, head.cpuMicrosPerRequest)
       log(
-        `${kind.padEnd(9)} GET manifest ${manifest.requestsPerSecond.toFixed(0)} req/s (p99 ${manifest.p99LatencyMs} ms), HEAD blob ${head.requestsPerSecond.toFixed(0)} req/s (p99 ${head.p99LatencyMs} ms)`,
+        `${kind.padEnd(9)} GET manifest ${manifest.requestsPerSecond.toFixed(0)} req/s (p99 ${manifest.p99LatencyMs} ms, ${manifest.cpuMicrosPerRequest.toFixed(0)} CPU µs/req), ` +
+          `HEAD blob ${head.requestsPerSecond.toFixed(0)} req/s (p99 ${head.p99LatencyMs} ms, ${head.cpuMicrosPerRequest.toFixed(0)} CPU µs/req)`,
       )
     } finally {
       await stop(server)
