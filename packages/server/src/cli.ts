@@ -4,7 +4,7 @@ import { toCliCommand, USAGE } from './cli-args.js'
 import { isConfigError } from './config/config-error.js'
 import { loadConfig } from './config/load-config.js'
 import { toServerOptions } from './server-options.js'
-import { startServer } from './start-server.js'
+import { startServer, type RunningServer } from './start-server.js'
 
 /**
  * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2. Exit codes:
@@ -17,37 +17,46 @@ async function main(): Promise<void> {
   if (command.kind === 'version') return void process.stdout.write(`${readVersion()}\n`)
   if (command.kind === 'error') return fail(`${command.message}\n\n${USAGE}`, 2)
 
+  // Installed before anything starts: a signal that arrives while the server is starting (even
+  // right after it logged that it listens) still gets a graceful stop, never the default kill.
+  let running: RunningServer | undefined
+  let signalled: NodeJS.Signals | undefined
+  const stop = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      running?.logger.warn({ signal }, 'second signal: exiting without waiting for requests in flight')
+      process.exit(1)
+    }
+    signalled = signal
+    if (running) shutDown(running, signal)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+
   let options
   try {
     const loaded = loadConfig(command.configPath === undefined ? {} : { path: command.configPath })
-    options = toServerOptions(loaded.config, { warnings: loaded.warnings })
+    options = await toServerOptions(loaded.config, { warnings: loaded.warnings })
   } catch (error) {
     if (isConfigError(error)) return fail(`configuration error: ${error.message}`, 2)
     throw error
   }
-  const running = await startServer(options).catch((error: unknown) => {
+  if (signalled) process.exit(0)
+  running = await startServer(options).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code
     return fail(`cannot start: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`, 1)
   })
+  if (signalled) shutDown(running, signalled)
+}
 
-  let stopping = false
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      running.logger.warn({ signal }, 'second signal: exiting without waiting for requests in flight')
+function shutDown(running: RunningServer, signal: NodeJS.Signals): void {
+  running.logger.info({ signal }, 'shutting down: finishing requests in flight')
+  running.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      running.logger.error({ err: error }, 'shutdown failed')
       process.exit(1)
-    }
-    stopping = true
-    running.logger.info({ signal, drainTimeoutMs: options.config.http.draintimeout }, 'shutting down: finishing requests in flight')
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        running.logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
+    },
+  )
 }
 
 function fail(message: string, code: number): never {

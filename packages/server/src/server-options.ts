@@ -39,9 +39,10 @@ export interface ServerOptions {
  * Builds the live objects a configuration describes: the storage driver, the auth hooks (htpasswd
  * or token), the TLS material. Reads the files the configuration names now, so a missing certificate
  * or htpasswd file stops the start with a ConfigError naming its key. Makes no network call.
+ * Async only because the S3 and Azure drivers are loaded on demand.
  */
-export function toServerOptions(config: WharfConfig, extra: Pick<ServerOptions, 'warnings' | 'logger' | 'logDestination'> = {}): ServerOptions {
-  const options: ServerOptions = { config, storage: createStorageFromConfig(config.storage), ...extra }
+export async function toServerOptions(config: WharfConfig, extra: Pick<ServerOptions, 'warnings' | 'logger' | 'logDestination'> = {}): Promise<ServerOptions> {
+  const options: ServerOptions = { config, storage: await createStorageFromConfig(config.storage), ...extra }
   if (config.auth) options.auth = toAuthHooks(config.auth)
   if (config.http.tls) options.tls = toTlsOptions(config.http.tls)
   return options

@@ -1,21 +1,22 @@
 import { createMemoryDriver, type StorageDriver } from '@wharf/core'
-import { createAzureDriver } from '@wharf/storage-azure'
+import type { AzureDriverOptions } from '@wharf/storage-azure'
 import { createFsDriver } from '@wharf/storage-fs'
-import { createS3Driver } from '@wharf/storage-s3'
+import type { S3DriverOptions } from '@wharf/storage-s3'
 import { ConfigError } from './config/config-error.js'
 import type { AzureStorageConfig, S3StorageConfig, StorageConfig } from './config/config-types.js'
 
 /**
  * Builds the storage driver a configuration names. No network call happens here (S3 and Azure
  * connect on first use). Redirects are offered by the driver unless `storage.redirect.disable`.
- * Throws a ConfigError naming the section when the driver refuses its options.
+ * The cloud drivers are imported only when configured: their SDKs take about a second to load.
+ * Rejects with a ConfigError naming the section when the driver refuses its options.
  */
-export function createStorageFromConfig(storage: StorageConfig): StorageDriver {
+export async function createStorageFromConfig(storage: StorageConfig): Promise<StorageDriver> {
   const redirect = !storage.redirect.disable
   try {
     if ('filesystem' in storage) return createFsDriver({ root: storage.filesystem.rootdirectory })
-    if ('s3' in storage) return createS3Driver(toS3Options(storage.s3, redirect))
-    if ('azure' in storage) return createAzureDriver(toAzureOptions(storage.azure, redirect))
+    if ('s3' in storage) return (await import('@wharf/storage-s3')).createS3Driver(toS3Options(storage.s3, redirect))
+    if ('azure' in storage) return (await import('@wharf/storage-azure')).createAzureDriver(toAzureOptions(storage.azure, redirect))
     return createMemoryDriver()
   } catch (error) {
     if (error instanceof ConfigError) throw error
@@ -25,8 +26,8 @@ export function createStorageFromConfig(storage: StorageConfig): StorageDriver {
 }
 
 /** registry:2's s3 settings as `createS3Driver` options. */
-export function toS3Options(s3: S3StorageConfig, redirect: boolean): Parameters<typeof createS3Driver>[0] {
-  const options: Parameters<typeof createS3Driver>[0] = {
+export function toS3Options(s3: S3StorageConfig, redirect: boolean): S3DriverOptions {
+  const options: S3DriverOptions = {
     bucket: s3.bucket,
     region: s3.region,
     forcePathStyle: s3.forcepathstyle,
@@ -45,8 +46,8 @@ export function toS3Options(s3: S3StorageConfig, redirect: boolean): Parameters<
 }
 
 /** registry:2's azure settings as `createAzureDriver` options (the container is created if missing, as registry:2 does). */
-export function toAzureOptions(azure: AzureStorageConfig, redirect: boolean): Parameters<typeof createAzureDriver>[0] {
-  const options: Parameters<typeof createAzureDriver>[0] = {
+export function toAzureOptions(azure: AzureStorageConfig, redirect: boolean): AzureDriverOptions {
+  const options: AzureDriverOptions = {
     container: azure.container,
     accountName: azure.accountname,
     accountKey: azure.accountkey,

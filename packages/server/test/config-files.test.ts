@@ -60,7 +60,7 @@ health:
     expect(config.storage.maintenance.uploadpurging).toEqual({ enabled: true, age: 168 * 3_600_000, interval: 24 * 3_600_000, dryrun: false })
   })
 
-  it('loads a filesystem + htpasswd + TLS configuration into a TLS server with Basic auth', () => {
+  it('loads a filesystem + htpasswd + TLS configuration into a TLS server with Basic auth', async () => {
     const { config, warnings } = parse(`
 version: 0.1
 log:
@@ -99,7 +99,7 @@ auth:
     expect(config.http.tls).toEqual({ certificate: certs.serverCert, key: certs.serverKey, clientcas: [certs.caCert], minimumtls: 'tls1.2' })
     expect(config.auth).toEqual({ htpasswd: { realm: 'Registry Realm', path: htpasswdPath } })
 
-    const options = toServerOptions(config)
+    const options = await toServerOptions(config)
     expect(options.storage.name).toBe('fs')
     expect(options.tls?.ca).toHaveLength(1)
     expect(options.tls?.cert.toString()).toContain('BEGIN CERTIFICATE')
@@ -130,7 +130,7 @@ storage:
     expect(config.storage).toMatchObject({
       s3: { bucket: 'images', region: 'eu-west-1', regionendpoint: 'http://127.0.0.1:7480', forcepathstyle: true, rootdirectory: '/registry/v2', chunksize: 10 * 1024 * 1024, accesskey: 'AKIAEXAMPLE' },
     })
-    const { storage } = toServerOptions(config)
+    const { storage } = await toServerOptions(config)
     expect(storage.name).toBe('s3')
     expect(storage.capabilities.redirect).toBe(true)
     // A pre-signed URL is built offline: it shows where the driver would go and with which key.
@@ -153,7 +153,7 @@ storage:
 `)
     expect(warnings).toEqual([])
     expect(config.storage).toMatchObject({ azure: { accountname: 'devstoreaccount1', container: 'registry', serviceurl: 'http://127.0.0.1:10000/devstoreaccount1', rootdirectory: '/wharf' } })
-    const { storage } = toServerOptions(config)
+    const { storage } = await toServerOptions(config)
     expect(storage.name).toBe('azure')
     const url = new URL(await storage.presignGet!('blobs/sha256/ab/abcd', 60))
     expect(`${url.origin}${url.pathname}`).toBe('http://127.0.0.1:10000/devstoreaccount1/registry/wharf/blobs/sha256/ab/abcd')
@@ -165,11 +165,11 @@ storage:
 storage:
   azure: { accountname: myaccount, accountkey: "${Buffer.from('key').toString('base64')}", container: images, realm: core.chinacloudapi.cn }
 `)
-    const url = new URL(await toServerOptions(config).storage.presignGet!('k', 60))
+    const url = new URL(await (await toServerOptions(config)).storage.presignGet!('k', 60))
     expect(url.origin).toBe('https://myaccount.blob.core.chinacloudapi.cn')
   })
 
-  it('selects the token scheme with its certificate bundle', () => {
+  it('selects the token scheme with its certificate bundle', async () => {
     const { config } = parse(`
 auth:
   token:
@@ -179,7 +179,7 @@ auth:
     rootcertbundle: ${certs.caCert}
 `)
     expect(config.auth).toEqual({ token: { realm: 'https://auth.example.com/token', service: 'registry.example.com', issuer: 'auth.example.com', rootcertbundle: certs.caCert } })
-    const challenge = toServerOptions(config).auth!.challenge(new Request('http://x/v2/'), [], 'missing')
+    const challenge = (await toServerOptions(config)).auth!.challenge(new Request('http://x/v2/'), [], 'missing')
     expect(challenge).toBe('Bearer realm="https://auth.example.com/token",service="registry.example.com"')
   })
 })
@@ -365,11 +365,15 @@ describe('malformed values stop the start with the key and the expected form', (
     expect(message).toBe('storage.s3.secretkey: expected a string, got (value hidden)')
   })
 
-  it('a missing htpasswd file, certificate or bundle is reported by its key when the server options are built', () => {
-    const build = (yaml: string) => errorOf(() => toServerOptions(parse(yaml).config as WharfConfig))
-    expect(build('auth:\n  htpasswd: { realm: r, path: /nonexistent/htpasswd }\n')).toMatch(/^auth\.htpasswd\.path: /)
-    expect(build(`http:\n  tls: { certificate: /nonexistent.crt, key: ${certs.serverKey} }\n`)).toBe('http.tls.certificate: cannot read /nonexistent.crt: ENOENT')
-    expect(build(`http:\n  tls: { certificate: ${certs.clientCert}, key: ${certs.serverKey} }\n`)).toMatch(/^http\.tls: the certificate, key or client CAs cannot be used/)
-    expect(build('auth:\n  token: { realm: r, service: s, issuer: i, rootcertbundle: /nonexistent.pem }\n')).toMatch(/^auth\.token\.rootcertbundle: /)
+  it('a missing htpasswd file, certificate or bundle is reported by its key when the server options are built', async () => {
+    const build = async (yaml: string) => {
+      const error = await toServerOptions(parse(yaml).config as WharfConfig).then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigError)
+      return (error as Error).message
+    }
+    expect(await build('auth:\n  htpasswd: { realm: r, path: /nonexistent/htpasswd }\n')).toMatch(/^auth\.htpasswd\.path: /)
+    expect(await build(`http:\n  tls: { certificate: /nonexistent.crt, key: ${certs.serverKey} }\n`)).toBe('http.tls.certificate: cannot read /nonexistent.crt: ENOENT')
+    expect(await build(`http:\n  tls: { certificate: ${certs.clientCert}, key: ${certs.serverKey} }\n`)).toMatch(/^http\.tls: the certificate, key or client CAs cannot be used/)
+    expect(await build('auth:\n  token: { realm: r, service: s, issuer: i, rootcertbundle: /nonexistent.pem }\n')).toMatch(/^auth\.token\.rootcertbundle: /)
   })
 })

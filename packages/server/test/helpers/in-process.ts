@@ -24,7 +24,7 @@ export async function startFromYaml(
   const document = toConfigDocument(yaml)
   const loaded = parseConfig(document, { env: { REGISTRY_HTTP_ADDR: '127.0.0.1:0', ...options.env } })
   const logs = createLogCapture()
-  let serverOptions = toServerOptions(loaded.config, { warnings: loaded.warnings, logDestination: logs })
+  let serverOptions = await toServerOptions(loaded.config, { warnings: loaded.warnings, logDestination: logs })
   if (options.override) serverOptions = options.override(serverOptions)
   const running = await startServer(serverOptions)
   return {
