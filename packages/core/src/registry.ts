@@ -11,7 +11,8 @@ import { deleteBlob, getBlob } from './http/handlers/blobs.js'
 import { listCatalog, listReferrers, listTags } from './http/handlers/listings.js'
 import { deleteManifest, getManifest, putManifest } from './http/handlers/manifests.js'
 import { handleUpload } from './http/handlers/uploads.js'
-import { respond, respondError, respondJson } from './http/respond.js'
+import { respondError, respondJson } from './http/respond.js'
+import { toWebResponse, type RegistryRequest, type RegistryResponse } from './http/registry-message.js'
 import { ROUTE_METHODS, toRoute, type Route } from './http/router.js'
 import { createBlobStore } from './stores/blob-store.js'
 import { createCatalogStore } from './stores/catalog-store.js'
@@ -42,13 +43,18 @@ export interface RegistryOptions {
   /** How long an upload request holds its session before renewing. Default 30 s. */
   uploadLeaseMs?: number
   /** Told about unexpected failures (answered as 500 without details). */
-  onError?: (error: unknown, request: Request) => void
+  onError?: (error: unknown, request: RegistryRequest) => void
 }
 
 /** A registry: one Web-standard handler for every /v2 request, plus its events and maintenance. */
 export interface Registry {
   /** Answers any request; paths outside /v2 get 404. Never rejects. */
   fetch(request: Request): Promise<Response>
+  /**
+   * The same as `fetch` without the Web `Request`/`Response` objects, for adapters: takes anything
+   * shaped like a request (see {@link RegistryRequest}) and answers status, headers and body.
+   */
+  handle(request: RegistryRequest): Promise<RegistryResponse>
   /** Push, pull, mount and delete events. */
   readonly events: RegistryEvents
   readonly storage: StorageDriver
@@ -109,7 +115,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     location: toLocationBuilder(options.trustForwardedHeaders ?? false),
   }
 
-  async function authorize(request: Request, access: Access[]): Promise<Identity> {
+  async function authorize(request: RegistryRequest, access: Access[]): Promise<Identity> {
     const identity = await auth.authenticate(request, access)
     const reason = request.headers.has('authorization') ? 'invalid' : 'missing'
     if (!identity) {
@@ -128,7 +134,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     return identity
   }
 
-  async function dispatch(ctx: RequestContext, route: Route): Promise<Response> {
+  async function dispatch(ctx: RequestContext, route: Route): Promise<RegistryResponse> {
     const method = ctx.request.method
     switch (route.kind) {
       case 'base':
@@ -150,7 +156,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     }
   }
 
-  async function handle(request: Request, events: RegistryEvent[]): Promise<Response> {
+  async function answer(request: RegistryRequest, events: RegistryEvent[]): Promise<RegistryResponse> {
     const url = new URL(request.url)
     const route = toRoute(url.pathname)
     if (!route) throw new RegistryError('UNSUPPORTED', { status: 404, message: 'no such route' })
@@ -188,20 +194,23 @@ export function createRegistry(options: RegistryOptions): Registry {
     return dispatch(ctx, route)
   }
 
+  async function handle(request: RegistryRequest): Promise<RegistryResponse> {
+    const events: RegistryEvent[] = []
+    let response: RegistryResponse
+    try {
+      response = await answer(request, events)
+    } catch (error) {
+      response = respondError(toRegistryError(error, request, options.onError), request.method)
+    }
+    if (events.length > 0) queueMicrotask(() => events.forEach((e) => hub.emit(e)))
+    return response
+  }
+
   return {
     events: hub,
     storage,
-    async fetch(request) {
-      const events: RegistryEvent[] = []
-      let response: Response
-      try {
-        response = await handle(request, events)
-      } catch (error) {
-        response = respondError(toRegistryError(error, request, options.onError), request.method)
-      }
-      if (events.length > 0) queueMicrotask(() => events.forEach((e) => hub.emit(e)))
-      return response
-    },
+    handle,
+    fetch: async (request) => toWebResponse(await handle(request)),
     purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
     async close() {
       await storage.close?.()
@@ -210,7 +219,7 @@ export function createRegistry(options: RegistryOptions): Registry {
 }
 
 /** Any failure as a RegistryError; unexpected ones become a bare 500/503 and go to `onError`. */
-function toRegistryError(error: unknown, request: Request, onError?: RegistryOptions['onError']): RegistryError {
+function toRegistryError(error: unknown, request: RegistryRequest, onError?: RegistryOptions['onError']): RegistryError {
   if (isRegistryError(error)) return error
   onError?.(error, request)
   if (isDriverError(error, 'unavailable')) {

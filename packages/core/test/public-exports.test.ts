@@ -31,6 +31,7 @@ it('exports exactly the documented public API', () => {
       "toReadRange",
       "toRoute",
       "toScope",
+      "toWebResponse",
     ]
   `)
   expect(Object.keys(testing).sort()).toMatchInlineSnapshot(`

@@ -1,4 +1,5 @@
-export { toNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type NodeListenerOptions } from './node-listener.js'
+export { toNodeListener, toWebRequest, writeWebResponse, writeRegistryResponse, type FetchHandler, type NodeListenerOptions } from './node-listener.js'
+export { toRegistryRequest, toRequestUrl } from './node-registry-request.js'
 export { startRegistry, type StartRegistryOptions, type RunningRegistry } from './start-registry.js'
 export { toFetchHandler, type FetchHandlerOptions, type RegistryFetchHandler } from './fetch.js'
 export { isRegistryPath } from './registry-path.js'

@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { REQUEST_BODY, type RequestWithBody } from '@wharf/core'
+import { REQUEST_BODY, type RegistryRequest, type RegistryResponse, type RequestWithBody } from '@wharf/core'
+import { toRegistryRequest, toRequestUrl } from './node-registry-request.js'
 
-/** Anything with the core's single entry point (a `Registry` from @wharf/core). */
+/**
+ * Anything with the core's entry point (a `Registry` from @wharf/core). When `handle` is there the
+ * adapters use it and skip building Web `Request`/`Response` objects; otherwise they use `fetch`.
+ */
 export interface FetchHandler {
   fetch(request: Request): Promise<Response>
+  handle?(request: RegistryRequest): Promise<RegistryResponse>
 }
 
 /** Options of {@link toNodeListener}. */
@@ -20,20 +25,19 @@ const BODYLESS = new Set(['GET', 'HEAD'])
  * (Set `webBody` to also give the Request a real Web body, for handlers other than wharf's.)
  */
 export function toWebRequest(req: IncomingMessage, signal?: AbortSignal, webBody = false): Request {
-  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
-  const url = `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`
+  const url = toRequestUrl(req)
   const headers = new Headers()
   const raw = req.rawHeaders
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!)
   const method = req.method ?? 'GET'
   const hasBody = !BODYLESS.has(method)
-  const request: RequestWithBody = new Request(url, {
+  const request = new Request(url, {
     method,
     headers,
     ...(signal ? { signal } : {}),
     ...(hasBody && webBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit)
-  if (hasBody && !webBody) request[REQUEST_BODY] = req
+  if (hasBody && !webBody) (request as Request & RequestWithBody)[REQUEST_BODY] = req
   return request
 }
 
@@ -57,17 +61,33 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
     if (name === 'set-cookie') headers[name] = response.headers.getSetCookie()
     else headers[name] = value
   })
+  await writeNodeResponse(response.status, headers, response.body, res, onError)
+}
+
+/** Writes a registry answer (from `registry.handle`) to a Node response, like {@link writeWebResponse}. */
+export function writeRegistryResponse(response: RegistryResponse, res: ServerResponse, onError?: (e: unknown) => void): Promise<void> {
+  return writeNodeResponse(response.status, response.headers, response.body, res, onError)
+}
+
+async function writeNodeResponse(
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+  res: ServerResponse,
+  onError?: (e: unknown) => void,
+): Promise<void> {
+  const stream = body instanceof ReadableStream ? body : null
   if (res.destroyed) {
     // The client left while the answer was being prepared: release the body's storage stream.
-    await response.body?.cancel().catch(() => undefined)
+    await stream?.cancel().catch(() => undefined)
     return
   }
-  res.writeHead(response.status, headers)
-  if (!response.body) {
-    res.end()
+  res.writeHead(status, headers)
+  if (!stream) {
+    res.end(body ?? undefined)
     return
   }
-  const reader = response.body.getReader()
+  const reader = stream.getReader()
   const stop = () => void reader.cancel().catch(() => undefined)
   res.once('close', stop)
   try {
@@ -94,20 +114,19 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
  */
 export function toNodeListener(registry: FetchHandler, options: NodeListenerOptions = {}) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    let request: Request
+    let answered: Promise<void>
     try {
-      request = toWebRequest(req)
-    } catch (error) {
+      answered = registry.handle
+        ? registry.handle(toRegistryRequest(req)).then((response) => writeRegistryResponse(response, res, options.onError))
+        : registry.fetch(toWebRequest(req)).then((response) => writeWebResponse(response, res, options.onError))
+    } catch {
       res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request')
       return
     }
-    registry
-      .fetch(request)
-      .then((response) => writeWebResponse(response, res, options.onError))
-      .catch((error: unknown) => {
-        options.onError?.(error)
-        if (!res.headersSent) res.writeHead(500).end()
-        else res.destroy()
-      })
+    answered.catch((error: unknown) => {
+      options.onError?.(error)
+      if (!res.headersSent) res.writeHead(500).end()
+      else res.destroy()
+    })
   }
 }

@@ -1,3 +1,5 @@
+import type { RegistryRequest } from '../http/registry-message.js'
+
 /**
  * Auth hooks: how a host application decides who may pull and push.
  *
@@ -12,10 +14,10 @@
  *   clients log in and retry) or one with `challengeWhenDenied`, 403 DENIED for other authenticated ones.
  */
 export interface AuthHooks {
-  authenticate(request: Request, access: readonly Access[]): Promise<Identity | undefined> | Identity | undefined
+  authenticate(request: RegistryRequest, access: readonly Access[]): Promise<Identity | undefined> | Identity | undefined
   authorize(identity: Identity, access: Access): Promise<readonly Action[]> | readonly Action[]
   /** `WWW-Authenticate` header value for a 401 answer to this request. */
-  challenge(request: Request, access: readonly Access[], reason: ChallengeReason): string
+  challenge(request: RegistryRequest, access: readonly Access[], reason: ChallengeReason): string
 }
 
 /** Why a challenge is sent: no/invalid credentials, or credentials lacking the needed scope. */

@@ -7,6 +7,7 @@ import type { ManifestStore } from '../stores/manifest-store.js'
 import type { ReferrersStore } from '../stores/referrers-store.js'
 import type { TagStore } from '../stores/tag-store.js'
 import type { UploadService } from '../uploads/upload-service.js'
+import type { RegistryRequest } from './registry-message.js'
 
 /** The stores a registry is made of, stacked on one driver. */
 export interface Stores {
@@ -25,12 +26,12 @@ export interface HandlerSettings {
   redirect: false | { expiresInSeconds: number }
   maxManifestBytes: number
   /** Builds the absolute or relative URL for a `Location` header from a /v2 path. */
-  location(request: Request, path: string): string
+  location(request: RegistryRequest, path: string): string
 }
 
 /** Everything a route handler gets for one authorized request. */
 export interface RequestContext {
-  request: Request
+  request: RegistryRequest
   url: URL
   identity: Identity
   stores: Stores

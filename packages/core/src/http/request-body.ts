@@ -9,12 +9,15 @@
  */
 export const REQUEST_BODY: unique symbol = Symbol.for('wharf.requestBody')
 
-/** A `Request` that may carry its body as an async iterable under {@link REQUEST_BODY}. */
-export type RequestWithBody = Request & { [REQUEST_BODY]?: AsyncIterable<Uint8Array> }
+/** A request that may carry its body as an async iterable under {@link REQUEST_BODY}. */
+export interface RequestWithBody {
+  readonly body?: ReadableStream<Uint8Array> | null
+  [REQUEST_BODY]?: AsyncIterable<Uint8Array>
+}
 
 /** The body of `request` as byte chunks, or `null` when it has none. */
-export function toBodyChunks(request: Request): AsyncIterable<Uint8Array> | null {
-  const attached = (request as RequestWithBody)[REQUEST_BODY]
+export function toBodyChunks(request: RequestWithBody): AsyncIterable<Uint8Array> | null {
+  const attached = request[REQUEST_BODY]
   if (attached) return attached
-  return request.body as unknown as AsyncIterable<Uint8Array> | null
+  return (request.body ?? null) as unknown as AsyncIterable<Uint8Array> | null
 }

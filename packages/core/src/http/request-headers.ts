@@ -2,9 +2,10 @@ import { RegistryError } from '../errors/registry-error.js'
 import { toChunkRange } from '../grammar/ranges.js'
 import type { IncomingChunk } from '../uploads/upload-service.js'
 import { toBodyChunks } from './request-body.js'
+import type { RegistryRequest } from './registry-message.js'
 
 /** Content-Length as a number; `undefined` when absent; SIZE_INVALID when malformed. */
-export function toContentLength(request: Request): number | undefined {
+export function toContentLength(request: RegistryRequest): number | undefined {
   const header = request.headers.get('content-length')
   if (header === null) return undefined
   if (!/^\d{1,16}$/.test(header.trim())) throw new RegistryError('SIZE_INVALID', { message: 'malformed Content-Length' })
@@ -12,7 +13,7 @@ export function toContentLength(request: Request): number | undefined {
 }
 
 /** The chunk a PATCH or PUT carries: its body, Content-Range and Content-Length, checked. */
-export function toIncomingChunk(request: Request): IncomingChunk {
+export function toIncomingChunk(request: RegistryRequest): IncomingChunk {
   const length = toContentLength(request)
   const rangeHeader = request.headers.get('content-range')
   const range = rangeHeader === null ? undefined : toChunkRange(rangeHeader)
@@ -24,7 +25,7 @@ export function toIncomingChunk(request: Request): IncomingChunk {
 }
 
 /** Reads a whole body of at most `limit` bytes; SIZE_INVALID with 413 when larger. */
-export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readLimited(request: RegistryRequest, limit: number): Promise<Uint8Array> {
   const tooLarge = () =>
     new RegistryError('SIZE_INVALID', { status: 413, message: `the body is larger than ${limit} bytes` })
   const declared = toContentLength(request)

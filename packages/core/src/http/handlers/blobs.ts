@@ -2,10 +2,11 @@ import { RegistryError } from '../../errors/registry-error.js'
 import type { Digest } from '../../grammar/digest.js'
 import { toReadRange } from '../../grammar/ranges.js'
 import type { RequestContext } from '../context.js'
+import type { RegistryResponse } from '../registry-message.js'
 import { respond } from '../respond.js'
 
 /** GET and HEAD of a blob, with single-range reads (206) and optional redirect to the storage. */
-export async function getBlob(ctx: RequestContext, name: string, digest: Digest): Promise<Response> {
+export async function getBlob(ctx: RequestContext, name: string, digest: Digest): Promise<RegistryResponse> {
   const { request, stores, settings } = ctx
   const location = await stores.blobs.linked(name, digest)
   if (!location) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
@@ -43,7 +44,7 @@ export async function getBlob(ctx: RequestContext, name: string, digest: Digest)
 }
 
 /** DELETE of a blob: removes the repository's link (202), or 405 when deletion is off. */
-export async function deleteBlob(ctx: RequestContext, name: string, digest: Digest): Promise<Response> {
+export async function deleteBlob(ctx: RequestContext, name: string, digest: Digest): Promise<RegistryResponse> {
   if (!ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', { message: 'deletion is disabled' })
   if (!(await ctx.stores.blobs.unlink(name, digest))) {
     throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })

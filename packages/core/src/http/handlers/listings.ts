@@ -2,6 +2,7 @@ import { RegistryError } from '../../errors/registry-error.js'
 import type { Digest } from '../../grammar/digest.js'
 import { MEDIA_TYPES } from '../../manifests/media-types.js'
 import type { RequestContext } from '../context.js'
+import type { RegistryResponse } from '../registry-message.js'
 import { respond, respondJson } from '../respond.js'
 
 /** Largest page a listing returns in one response; `n` above it is reduced (and a Link given). */
@@ -43,7 +44,7 @@ function linkHeader(path: string, n: number, last: string): Record<string, strin
 }
 
 /** GET /v2/<name>/tags/list with `n` and `last`. */
-export async function listTags(ctx: RequestContext, name: string): Promise<Response> {
+export async function listTags(ctx: RequestContext, name: string): Promise<RegistryResponse> {
   const { n, last } = toPaging(ctx.url)
   if (!(await ctx.stores.catalog.exists(name))) throw new RegistryError('NAME_UNKNOWN', { detail: { name } })
   const { items, more } = await collect(
@@ -59,7 +60,7 @@ export async function listTags(ctx: RequestContext, name: string): Promise<Respo
 }
 
 /** GET /v2/_catalog with `n` and `last` (at most 1000 per page when `n` is absent). */
-export async function listCatalog(ctx: RequestContext): Promise<Response> {
+export async function listCatalog(ctx: RequestContext): Promise<RegistryResponse> {
   const paging = toPaging(ctx.url)
   const n = paging.n ?? 1000
   const { items, more } = await collect(
@@ -75,7 +76,7 @@ export async function listCatalog(ctx: RequestContext): Promise<Response> {
 }
 
 /** GET /v2/<name>/referrers/<digest>, optionally filtered by `artifactType`. */
-export async function listReferrers(ctx: RequestContext, name: string, subject: Digest): Promise<Response> {
+export async function listReferrers(ctx: RequestContext, name: string, subject: Digest): Promise<RegistryResponse> {
   const artifactType = ctx.url.searchParams.get('artifactType')
   let manifests = await ctx.stores.referrers.list(name, subject)
   if (artifactType !== null) manifests = manifests.filter((m) => m.artifactType === artifactType)

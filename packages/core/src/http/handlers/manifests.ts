@@ -5,6 +5,7 @@ import { isTag } from '../../grammar/name.js'
 import { parseManifest } from '../../manifests/parse-manifest.js'
 import type { RequestContext } from '../context.js'
 import { readLimited } from '../request-headers.js'
+import type { RegistryResponse } from '../registry-message.js'
 import { respond } from '../respond.js'
 
 /** A manifest reference from the path: a digest, or a tag. */
@@ -30,7 +31,7 @@ async function resolve(ctx: RequestContext, name: string, ref: Reference): Promi
 }
 
 /** GET and HEAD of a manifest by tag or digest; the stored bytes and media type, unchanged. */
-export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<Response> {
+export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const ref = toReference(reference, () => unknownManifest(reference))
   const digest = await resolve(ctx, name, ref)
   const manifest = digest && (await ctx.stores.manifests.get(name, digest))
@@ -49,7 +50,7 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
 }
 
 /** PUT of a manifest: validated, stored byte-for-byte, tagged (path tag and `?tag=`), referrers indexed. */
-export async function putManifest(ctx: RequestContext, name: string, reference: string): Promise<Response> {
+export async function putManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const { request, stores, url } = ctx
   const badTag = (tag: string) => new RegistryError('MANIFEST_INVALID', { message: 'invalid tag', detail: { tag } })
   const ref = toReference(reference, () => badTag(reference))
@@ -97,7 +98,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
 }
 
 /** DELETE by digest removes the revision, its tags and its referrer entry; by tag, only the tag. */
-export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<Response> {
+export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const { stores } = ctx
   if (!ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', { message: 'deletion is disabled' })
   const ref = toReference(reference, () => unknownManifest(reference))

@@ -4,6 +4,7 @@ import { isRepositoryName } from '../../grammar/name.js'
 import { toRangeHeader, type UploadRecord } from '../../uploads/upload-state.js'
 import type { RequestContext } from '../context.js'
 import { toIncomingChunk } from '../request-headers.js'
+import type { RegistryResponse } from '../registry-message.js'
 import { respond } from '../respond.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -17,7 +18,7 @@ function sessionHeaders(ctx: RequestContext, record: UploadRecord): Record<strin
   }
 }
 
-function committed(ctx: RequestContext, name: string, digest: Digest, size: number): Response {
+function committed(ctx: RequestContext, name: string, digest: Digest, size: number): RegistryResponse {
   ctx.emit('push', name, { kind: 'blob', digest: digest.value, size })
   return respond(201, {
     Location: ctx.settings.location(ctx.request, `/v2/${name}/blobs/${digest.value}`),
@@ -38,7 +39,7 @@ function queryDigest(url: URL, parameter: string, required: boolean): Digest | u
 }
 
 /** POST: cross-repository mount, monolithic upload, or a new upload session. */
-async function startUpload(ctx: RequestContext, name: string): Promise<Response> {
+async function startUpload(ctx: RequestContext, name: string): Promise<RegistryResponse> {
   const { url, stores } = ctx
   const mount = queryDigest(url, 'mount', false)
   const from = url.searchParams.get('from')
@@ -68,7 +69,7 @@ async function startUpload(ctx: RequestContext, name: string): Promise<Response>
 }
 
 /** Every upload route: POST to start, PATCH a chunk, PUT to finish, GET status, DELETE to cancel. */
-export async function handleUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<Response> {
+export async function handleUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<RegistryResponse> {
   const { request, stores } = ctx
   if (id === undefined) {
     if (request.method !== 'POST') throw new RegistryError('UNSUPPORTED', { message: 'method not allowed' })
