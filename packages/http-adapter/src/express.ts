@@ -37,6 +37,6 @@ export function createExpressRouter(registry: FetchHandler, options: ExpressRout
       next()
       return
     }
-    void serve(req, res, { target, parsedBody: req.body })
+    serve(req, res, { target, parsedBody: req.body })
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { FetchHandler } from './node-listener.js'
-import { createServeNodeRequest, type AdapterOptions } from './serve-node-request.js'
+import { createServeNodeRequest, responseDone, type AdapterOptions } from './serve-node-request.js'
 
 /** Options of {@link wharfFastify}. */
 export interface WharfFastifyOptions extends AdapterOptions {
@@ -38,7 +38,8 @@ export const wharfFastify: FastifyPluginAsync<WharfFastifyOptions> = async (app,
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     reply.hijack()
-    await serve(request.raw, reply.raw, { target: request.raw.url ?? '/' })
+    serve(request.raw, reply.raw, { target: request.raw.url ?? '/' })
+    await responseDone(reply.raw)
   }
   app.all('/v2', handler)
   app.all('/v2/*', handler)

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRegistryPath } from './registry-path.js'
 import type { FetchHandler } from './node-listener.js'
-import { createServeNodeRequest, type AdapterOptions } from './serve-node-request.js'
+import { createServeNodeRequest, responseDone, type AdapterOptions } from './serve-node-request.js'
 
 /** The parts of a Koa context the middleware reads and writes. */
 export interface KoaLikeContext {
@@ -42,6 +42,7 @@ export function createKoaMiddleware(registry: FetchHandler, options: KoaMiddlewa
     // Koa must not write a response of its own (it would default to 404 and end the stream).
     ctx.respond = false
     const parsedBody = (ctx.request as { body?: unknown }).body
-    await serve(ctx.req, ctx.res, { target: ctx.originalUrl, parsedBody })
+    serve(ctx.req, ctx.res, { target: ctx.originalUrl, parsedBody })
+    await responseDone(ctx.res)
   }
 }

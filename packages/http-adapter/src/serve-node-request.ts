@@ -15,24 +15,28 @@ export interface FrameworkRequest {
 }
 
 /**
- * Serves one registry request on raw Node objects handed over by a framework, through the node:http
- * listener (so translation, backpressure and client-gone handling are the same everywhere).
- * Resolves once the response is finished or the client went away; never rejects.
+ * Starts answering one registry request on raw Node objects handed over by a framework, through
+ * the node:http listener (so translation, backpressure and client-gone handling are the same
+ * everywhere). Returns at once; see {@link responseDone} to wait for the end.
  */
-export type ServeNodeRequest = (req: IncomingMessage, res: ServerResponse, framework: FrameworkRequest) => Promise<void>
+export type ServeNodeRequest = (req: IncomingMessage, res: ServerResponse, framework: FrameworkRequest) => void
 
 /** Builds the {@link ServeNodeRequest} the framework adapters share. */
 export function createServeNodeRequest(registry: FetchHandler, options: AdapterOptions = {}): ServeNodeRequest {
   const listener = toNodeListener(registry, options)
-  return async (req, res, framework) => {
+  return (req, res, framework) => {
     if (isBodyConsumed(req, framework.parsedBody)) {
       options.onError?.(new Error(`${req.method} ${framework.target}: ${CONSUMED_BODY_MESSAGE}`))
       answerConsumedBody(res)
-    } else {
-      // Frameworks strip mount prefixes from req.url; the registry needs the full /v2 path.
-      req.url = framework.target
-      listener(req, res)
+      return
     }
-    await finished(res).catch(() => undefined)
+    // Frameworks strip mount prefixes from req.url; the registry needs the full /v2 path.
+    req.url = framework.target
+    listener(req, res)
   }
+}
+
+/** Resolves once a response has been fully written or its client went away; never rejects. */
+export function responseDone(res: ServerResponse): Promise<void> {
+  return finished(res).catch(() => undefined)
 }
