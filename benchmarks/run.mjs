@@ -23,7 +23,7 @@ async function main() {
     return 2
   }
   await assertPrerequisites(options)
-  const environment = await describeEnvironment(options.referenceBin)
+  const environment = await describeEnvironment(options.referenceBin, repoRoot)
   const command = ['node', relative(repoRoot, process.argv[1]), ...process.argv.slice(2)].join(' ')
   const workDir = await mkdtemp(join(options.tmp, 'wharf-bench-'))
   const context = { options, workDir, log, blobs: new Map(), samples: new Map(), ceiling: { node: [], nodeCpu: [], openssl: undefined }, running: new Set() }
@@ -94,6 +94,7 @@ function toMarkdown({ options, environment, command, rows, context, profiles }) 
 
 - date: ${environment.date}
 - command: \`${command}\` (after \`pnpm run build\`)
+- wharf: commit ${environment.wharf} (the built packages/*/dist, copied once at the start)
 - node: ${environment.node}; reference: ${environment.reference}
 - CPU: ${environment.cpuModel}, ${environment.cores} cores; kernel ${environment.kernel}; ${environment.memoryGiB} GiB RAM
 - load average (1, 5, 15 min) at start: ${environment.loadAtStart}; at end: ${environment.loadAtEnd} (other work on the machine lowers every figure)

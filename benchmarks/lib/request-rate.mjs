@@ -10,14 +10,15 @@ const execFileAsync = promisify(execFile)
  * autocannon or wrk because both of those wait for the body a HEAD answer's Content-Length announces
  * and so never complete a HEAD request; ab is also a single C thread, the cheapest load generator at
  * hand, which matters because it shares the machine's cores with the server. A one-second warm-up run
- * comes first and is not counted. Also returns the server's CPU time (process `pid`) per request
- * of the counted run. Throws if any request failed or got a non-2xx answer: a fast error is not a
+ * comes first and is not counted. When given the server's `pid`, also returns its CPU time per
+ * request of the counted run (`cpuMicrosPerRequest`, otherwise undefined). Throws if any request failed or got a non-2xx answer: a fast error is not a
  * result.
  */
 export async function measureRequestRate({ url, method, headers = {}, connections, durationSeconds, pid }) {
   await runAb({ url, method, headers, connections, durationSeconds: 1 })
-  const cpuBefore = readProcessCpuSeconds(pid)
+  const cpuBefore = pid === undefined ? undefined : readProcessCpuSeconds(pid)
   const result = await runAb({ url, method, headers, connections, durationSeconds })
+  if (cpuBefore === undefined) return { ...result, cpuMicrosPerRequest: undefined }
   const cpuSeconds = readProcessCpuSeconds(pid) - cpuBefore
   return { ...result, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.complete }
 }
