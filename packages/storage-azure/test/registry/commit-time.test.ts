@@ -134,8 +134,9 @@ describe('committing an upload to a registry on Azure Blob', () => {
     // the 250 ms floor absorbs the jitter of a loaded 2-core machine when the baseline is tiny.
     expect(large.commitMs).toBeLessThan(2000)
     expect(large.commitMs).toBeLessThan(Math.max(5 * smallMs, 250))
-    // Client and registry hold a few 1 MiB chunks and one 8 MiB block each, never the blob.
-    expect(buffersGrowthMiB).toBeLessThan(64)
+    // Client and registry hold a few 1 MiB chunks and one 8 MiB block, never the blob. Seen: +9 to +49 MiB
+    // of ArrayBuffers (the client's spent chunks wait for a GC), against 1024 MiB if the blob were held.
+    expect(buffersGrowthMiB).toBeLessThan(96)
     expect(rssGrowthMiB).toBeLessThan(128)
 
     const head = await fetch(`${server.url}/v2/commit/large/blobs/${large.digest}`, { method: 'HEAD' })
