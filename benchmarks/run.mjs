@@ -124,7 +124,7 @@ ${toMarkdownTable(rows.ceiling, ceilingHeadings)}
 | --- | --- | --- |
 ${raw.join('\n')}
 
-Units: push/pull MiB/s, rss MB (10^6 bytes), cpu-<flow> CPU s/GiB, cpu-manifest-get/cpu-blob-head CPU µs per request, manifest-get/blob-head req/s.
+Units: push/pull MiB/s, rss MB (10^6 bytes), cpu-<flow> and cpu-pull CPU s/GiB, cpu-manifest-get/cpu-blob-head CPU µs per request, manifest-get/blob-head req/s.
 ${profiles ? `\n## CPU profiles of wharf (self time)\n\n${profiles}\n` : ''}`
 }
 

@@ -71,6 +71,7 @@ export function toResultRows({ samples, ceiling, sizesMiB, connections, flows })
     comparison.push(compare(`server CPU per GiB, push ${label}, ${largest} MiB`, 'CPU s/GiB', `cpu-${flow}:${largest}`, 1))
   }
   comparison.push(
+    compare(`server CPU per GiB, pull, ${largest} MiB`, 'CPU s/GiB', `cpu-pull:${largest}`, 1),
     compare(`server CPU per request, GET manifest`, 'CPU µs', 'cpu-manifest-get', 1),
     compare(`server CPU per request, HEAD blob`, 'CPU µs', 'cpu-blob-head', 1),
     compare('idle RSS after start', 'MB', 'idle-rss', MB),

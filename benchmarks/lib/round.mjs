@@ -80,9 +80,11 @@ export async function runRound(context, repetition) {
           record(`push-${flow}:${sizeMiB}`, kind, blob.size / MiB / seconds)
           let line = `${kind.padEnd(9)} ${sizeMiB} MiB push ${label.padEnd(25)} ${(blob.size / MiB / seconds).toFixed(0).padStart(5)} MiB/s`
           if (flow === 'postput') {
+            const pullCpuBefore = readProcessCpuSeconds(server.pid)
             const pullSeconds = await pullWithCurl(server.url, repo, blob)
             server.assertAlive()
             record(`pull:${sizeMiB}`, kind, blob.size / MiB / pullSeconds)
+            record(`cpu-pull:${sizeMiB}`, kind, (readProcessCpuSeconds(server.pid) - pullCpuBefore) / (blob.size / 2 ** 30))
             line += `, pull ${(blob.size / MiB / pullSeconds).toFixed(0)} MiB/s`
           }
           const rss = samples.get(`rss-${flow}:${sizeMiB}`)[kind].at(-1) / 1e6
