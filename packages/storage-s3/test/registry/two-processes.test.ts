@@ -10,7 +10,8 @@ import {
   uploadStatus,
 } from '../../../server/test/interop/helpers/blob-upload.js'
 import { sha256Of } from '../../../server/test/interop/helpers/oci-layout.js'
-import { createInspector, uniquePrefix } from '../support/s3-server.js'
+import { createS3Driver } from '../../src/index.js'
+import { createInspector, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
 import { ensureBuilt, startS3RegistryProcess, type S3RegistryConfig, type S3RegistryProcess } from './support/registry-processes.js'
 
 const MiB = 1024 * 1024
@@ -62,6 +63,12 @@ describe('two registry processes sharing one bucket', () => {
   afterAll(async () => {
     await Promise.all(started.map((p) => p.stop()))
     inspector.close()
+    // radosgw keeps objects in RAM: leave the bucket as small as it was.
+    if (config) {
+      const driver = createS3Driver(testDriverOptions({ prefix: config.prefix! }))
+      await driver.deletePrefix('')
+      await driver.close?.()
+    }
   })
 
   it.each([
