@@ -50,24 +50,34 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
   const { registry, logger, metrics, health } = options
   const contexts = new WeakMap<object, RequestContext>()
   const scope = options.trackEventRequests ? new AsyncLocalStorage<RequestContext>() : undefined
-  const running = new Set<Promise<Response>>()
+  const running = new Set<Promise<unknown>>()
   const headerEntries = Object.entries(options.headers)
   let draining = false
   let open = 0
 
-  // The registry as the Node adapter calls it: the body is counted as the registry consumes it.
-  const counted: FetchHandler = {
-    fetch(request) {
-      const withBody = request as RequestWithBody
-      const body = withBody[REQUEST_BODY]
-      const context = body ? contexts.get(body) : undefined
-      if (body && context) withBody[REQUEST_BODY] = countBody(body, context)
-      const call = registry.fetch(request)
-      running.add(call)
-      void call.finally(() => running.delete(call)).catch(() => undefined)
-      return call
-    },
+  // The registry as the Node adapter calls it, the body counted as the registry consumes it. Both
+  // entry points are offered: `handle` (when the registry has it) spares the adapter building Web
+  // Request/Response objects, which costs throughput on large blobs.
+  const withCountedBody = <T extends object>(request: T): T => {
+    const body = (request as { [REQUEST_BODY]?: AsyncIterable<Uint8Array> })[REQUEST_BODY]
+    const context = body ? contexts.get(body) : undefined
+    if (!body || !context) return request
+    if (request instanceof Request) {
+      ;(request as RequestWithBody)[REQUEST_BODY] = countBody(body, context)
+      return request
+    }
+    return { ...request, [REQUEST_BODY]: countBody(body, context) }
   }
+  const track = <T>(call: Promise<T>): Promise<T> => {
+    running.add(call)
+    void call.finally(() => running.delete(call)).catch(() => undefined)
+    return call
+  }
+  const direct = (registry as { handle?: (request: object) => Promise<unknown> }).handle
+  const counted = {
+    fetch: (request: Request) => track(registry.fetch(withCountedBody(request))),
+    ...(direct ? { handle: (request: object) => track(direct.call(registry, withCountedBody(request))) } : {}),
+  } as FetchHandler
   const serve = toNodeListener(counted, { onError: (err) => logger.warn({ err }, 'response failed') })
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import type { AuthHooks, StorageDriver } from '@wharf/core'
-import { createHtpasswdAuth, createTokenAuth, type TokenKeys } from '@wharf/auth'
+import type { TokenKeys } from '@wharf/auth'
 import type { DestinationStream, Logger } from 'pino'
 import { ConfigError } from './config/config-error.js'
 import type { AuthConfig, TlsConfig, WharfConfig } from './config/config-types.js'
@@ -39,16 +39,18 @@ export interface ServerOptions {
  * Builds the live objects a configuration describes: the storage driver, the auth hooks (htpasswd
  * or token), the TLS material. Reads the files the configuration names now, so a missing certificate
  * or htpasswd file stops the start with a ConfigError naming its key. Makes no network call.
- * Async only because the S3 and Azure drivers are loaded on demand.
+ * Async because the S3 and Azure drivers and the auth module are loaded on demand.
  */
 export async function toServerOptions(config: WharfConfig, extra: Pick<ServerOptions, 'warnings' | 'logger' | 'logDestination'> = {}): Promise<ServerOptions> {
   const options: ServerOptions = { config, storage: await createStorageFromConfig(config.storage), ...extra }
-  if (config.auth) options.auth = toAuthHooks(config.auth)
+  if (config.auth) options.auth = await toAuthHooks(config.auth)
   if (config.http.tls) options.tls = toTlsOptions(config.http.tls)
   return options
 }
 
-function toAuthHooks(auth: AuthConfig): AuthHooks {
+/** Loaded only when auth is configured (bcrypt's native module and jose need not be in every heap). */
+async function toAuthHooks(auth: AuthConfig): Promise<AuthHooks> {
+  const { createHtpasswdAuth, createTokenAuth } = await import('@wharf/auth')
   if ('htpasswd' in auth) {
     try {
       return createHtpasswdAuth({ path: resolve(auth.htpasswd.path), realm: auth.htpasswd.realm })

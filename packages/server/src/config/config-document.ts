@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { parse, YAMLParseError } from 'yaml'
 import { ConfigError } from './config-error.js'
+import { yaml } from './yaml.js'
 
 /** A configuration as YAML gives it: nested plain objects, arrays and scalars, before any checking. */
 export type ConfigDocument = Record<string, unknown>
@@ -33,9 +33,9 @@ export function readConfigFile(path: string): ConfigDocument {
 export function toConfigDocument(text: string, origin = 'configuration'): ConfigDocument {
   let value: unknown
   try {
-    value = parse(text)
+    value = yaml().parse(text)
   } catch (error) {
-    if (error instanceof YAMLParseError) {
+    if (error instanceof yaml().YAMLParseError) {
       const at = error.linePos?.[0]
       throw new ConfigError(`${origin}${at ? ` line ${at.line}, column ${at.col}` : ''}: invalid YAML: ${error.message.split('\n')[0]}`)
     }
@@ -123,7 +123,7 @@ function setPath(document: ConfigDocument, path: readonly string[], value: strin
 
 function parseStructured(text: string): unknown {
   try {
-    return parse(text)
+    return yaml().parse(text)
   } catch {
     return undefined
   }

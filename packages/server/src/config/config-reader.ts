@@ -1,7 +1,7 @@
-import { parse } from 'yaml'
 import { ConfigError } from './config-error.js'
 import { isPlainObject, type ConfigDocument, type ConfigSources } from './config-document.js'
 import { toDurationMs } from './duration.js'
+import { yaml } from './yaml.js'
 
 /** Keys whose values are never repeated in messages (credentials; webhook URLs and headers often carry tokens). */
 const SECRET_KEYS = new Set(['accesskey', 'secretkey', 'sessiontoken', 'accountkey', 'password', 'headers', 'url'])
@@ -189,7 +189,7 @@ export class ConfigReader {
     if (typeof value !== 'string' || !this.sources.has(path)) return value ?? undefined
     let parsed: unknown
     try {
-      parsed = parse(value) ?? undefined
+      parsed = yaml().parse(value) ?? undefined
     } catch {
       return this.fail(path, 'YAML (a list or mapping)', value)
     }
