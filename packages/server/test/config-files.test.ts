@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, parseConfig, toConfigDocument, toServerOptions, type WharfConfig } from '@wharf/server'
@@ -181,6 +181,19 @@ auth:
     expect(config.auth).toEqual({ token: { realm: 'https://auth.example.com/token', service: 'registry.example.com', issuer: 'auth.example.com', rootcertbundle: certs.caCert } })
     const challenge = (await toServerOptions(config)).auth!.challenge(new Request('http://x/v2/'), [], 'missing')
     expect(challenge).toBe('Bearer realm="https://auth.example.com/token",service="registry.example.com"')
+  })
+})
+
+describe('the README', () => {
+  it("migration section's registry:2 config.yml loads unchanged, without warnings", async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+    const yaml = /runs unchanged:\n\n```yaml\n([\s\S]+?)```/.exec(readme)![1]!
+    const { config, warnings } = parse(yaml)
+    expect(warnings).toEqual([])
+    expect(config.storage).toMatchObject({ s3: { bucket: 'images', region: 'eu-west-1', rootdirectory: '/registry' }, delete: { enabled: true } })
+    expect(config.http).toMatchObject({ addr: ':5000', draintimeout: 60_000, debug: { addr: '127.0.0.1:5001', prometheus: { enabled: true, path: '/metrics' } } })
+    expect(config.auth).toEqual({ htpasswd: { realm: 'Registry Realm', path: '/auth/htpasswd' } })
+    expect(config.notifications.endpoints[0]).toMatchObject({ name: 'ci', timeout: 2000, threshold: 5, backoff: 5000, ignoredmediatypes: ['application/octet-stream'] })
   })
 })
 
