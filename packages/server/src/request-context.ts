@@ -17,7 +17,7 @@ export interface RequestContext {
   readonly remoteAddr: string
   readonly host: string
   readonly scheme: 'http' | 'https'
-  /** Request body bytes the registry consumed. */
+  /** Request body bytes received. */
   bytesIn: number
   /** Response bytes written (body only). */
   bytesOut: number

@@ -5,7 +5,7 @@ import { elapsedMs, type RequestContext } from './request-context.js'
 /**
  * Writes the one access-log line of a request, at `info`, once its response has ended: request id,
  * method, route kind, repository, path (never the query string, which may carry signatures), status,
- * body bytes in and out of *this* request (not the socket's running totals, which keep-alive
+ * body bytes received and sent by *this* request (not the socket's running totals, which keep-alive
  * connections share between requests), duration in ms, the client address, and whether the response
  * completed (false when the client left or the connection was cut). Headers are never logged.
  */
