@@ -279,10 +279,12 @@ log:
       REGISTRY_HTTP_TLS_CERTIFICATE: '/certs/domain.crt',
       REGISTRY_HTTP_TLS_KEY: '/certs/domain.key',
       REGISTRY_HTTP_TLS_CLIENTCAS: '[/certs/ca.pem]',
+      REGISTRY_HTTP_TLS_CLIENTCAS_1: '/certs/other-ca.pem',
       REGISTRY_NOTIFICATIONS_ENDPOINTS: '[{name: hook, url: "http://127.0.0.1:9/e", timeout: 2s, headers: {Authorization: [Bearer t]}}]',
       REGISTRY_NOTIFICATIONS_ENDPOINTS_0_THRESHOLD: '4',
     })
-    expect(config.http.tls).toEqual({ certificate: '/certs/domain.crt', key: '/certs/domain.key', clientcas: ['/certs/ca.pem'], minimumtls: 'tls1.2' })
+    expect(config.http.tls).toEqual({ certificate: '/certs/domain.crt', key: '/certs/domain.key', clientcas: ['/certs/ca.pem', '/certs/other-ca.pem'], minimumtls: 'tls1.2' })
+    expect(parse('', { REGISTRY_HTTP_TLS_CERTIFICATE: '/c', REGISTRY_HTTP_TLS_KEY: '/k', REGISTRY_HTTP_TLS_CLIENTCAS_0: '/ca0.pem' }).config.http.tls?.clientcas).toEqual(['/ca0.pem'])
     expect(config.notifications.endpoints).toEqual([
       { name: 'hook', disabled: false, url: 'http://127.0.0.1:9/e', headers: { Authorization: ['Bearer t'] }, timeout: 2000, threshold: 4, backoff: 1000, ignoredmediatypes: [], ignore: { mediatypes: [], actions: [] } },
     ])

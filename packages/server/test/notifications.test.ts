@@ -137,9 +137,9 @@ notifications:
 `)
     await timePushes(registry.url, 'warmup', 10)
     const noisy = await timePushes(registry.url, 'app', 40)
-    // Same work, same speed: delivery failures happen off the request path.
-    expect(noisy.total).toBeLessThan(quiet.total * 2 + 250)
-    expect(noisy.slowest).toBeLessThan(250)
+    // Same work, same speed: delivery failures happen off the request path. (Loose bounds: the
+    // machine is shared; the hanging-receiver test below is the sharp one.)
+    expect(noisy.total).toBeLessThan(quiet.total * 3 + 500)
     await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="down"}')) >= 4, 5000, 'failed attempts')
     expect(registry.logs.find('notification endpoint failing, retrying with backoff').length).toBeGreaterThanOrEqual(1)
     expect(await metric(registry, 'registry_notifications_pending{endpoint="down"}')).toBe(50)
@@ -159,15 +159,16 @@ notifications:
 storage: { inmemory: }
 notifications:
   endpoints:
-    - { name: slow, url: "${hanging.url}", timeout: 200ms, threshold: 2, backoff: 300ms }
+    - { name: slow, url: "${hanging.url}", timeout: 1s, threshold: 2, backoff: 300ms }
 `)
-    const pushes = await timePushes(registry.url, 'app', 5)
-    expect(pushes.slowest).toBeLessThan(250)
     const started = Date.now()
-    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="slow"}')) >= 4, 5000, 'four timed-out attempts')
-    // Two quick attempts (200 ms timeouts), then one attempt per 300 ms backoff + 200 ms timeout.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(700)
-    expect(await metric(registry, 'registry_notifications_status_total{endpoint="slow",code="error"}')).toBeGreaterThanOrEqual(4)
+    // Were delivery on the request path, every push would wait for the 1 s timeout.
+    const pushes = await timePushes(registry.url, 'app', 5)
+    expect(pushes.slowest).toBeLessThan(500)
+    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="slow"}')) >= 3, 10_000, 'three timed-out attempts')
+    // Two attempts back to back (1 s timeouts each), then the 300 ms backoff before the third.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000)
+    expect(await metric(registry, 'registry_notifications_status_total{endpoint="slow",code="error"}')).toBeGreaterThanOrEqual(3)
     hanging.mode = 'ok'
     await waitFor(() => hanging.events().length >= 5, 5000, 'delivery once the receiver answers')
     expect(hanging.events().map((e) => e.target.digest)).toEqual(pushes.digests)

@@ -114,7 +114,7 @@ function setPath(document: ConfigDocument, path: readonly string[], value: strin
     let next = (node as Record<string | number, unknown>)[key]
     // A list or mapping given whole by a shorter variable, refined by this one.
     if (typeof next === 'string') next = parseStructured(next)
-    if (typeof next !== 'object' || next === null) next = {}
+    if (typeof next !== 'object' || next === null) next = /^\d+$/.test(path[i + 1]!) ? [] : {}
     ;(node as Record<string | number, unknown>)[key] = next
     node = next as Record<string, unknown> | unknown[]
   }
