@@ -29,6 +29,9 @@ export interface RunningRegistry {
 export async function startRegistry(registry: FetchHandler, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const server = createServer(toNodeListener(registry, options))
   server.keepAliveTimeout = 65_000
+  // A large push may take longer than Node's default 5-minute request timeout; uploads are
+  // bounded by the client, and an idle socket still times out through keepAliveTimeout.
+  server.requestTimeout = 0
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
