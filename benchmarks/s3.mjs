@@ -369,7 +369,10 @@ function toMarkdown(rows, samples, environment, command, stale) {
 - one radosgw (Debian's Ceph, memstore: objects in RAM) for both servers; ${options.repetitions} interleaved repetition(s), medians; MB = 10⁶ bytes
 - wharf: packages/storage-s3/test/fixtures/registry-process.mjs (createRegistry + createS3Driver, 8 MiB parts, + node:http), one Node process;
   reference: distribution's s3 driver (\`chunksize: 5242880\`, \`redirect.disable: true\`); a fresh process per push, each under its own key prefix
-- push: a random file streamed through node:http in 1 MiB chunks; pull: \`curl -o /dev/null\`; commit: docker-style upload, the PUT timed alone
+- push: a random file streamed through node:http in 1 MiB chunks; pull: \`curl -o /dev/null\`; redirected pull: a second server process on
+  the same keys with redirects on (wharf \`redirect: true\`, distribution \`redirect.disable: false\`), \`curl -L\`
+- commit: docker-style upload, the PUT timed alone; wharf completes the multipart upload in place and writes a small record,
+  distribution moves the upload to its blob path with a server-side copy
 - peak RSS: VmHWM of the server process during the push; radosgw, the client and the server share the cores
 ${stale ? `- WARNING: ${stale}\n` : ''}
 ${table.join('\n')}
