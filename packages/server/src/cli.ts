@@ -5,6 +5,7 @@ import { isConfigError } from './config/config-error.js'
 import { loadConfig } from './config/load-config.js'
 import { toServerOptions } from './server-options.js'
 import { startServer, type RunningServer } from './start-server.js'
+import { startMemoryTrim } from './memory-trim.js'
 
 /**
  * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2. Exit codes:
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     return fail(`cannot start: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`, 1)
   })
   if (signalled) shutDown(running, signalled)
+  else if (process.env['WHARF_MEMORY_TRIM'] !== '0') startMemoryTrim(running.server)
 }
 
 function shutDown(running: RunningServer, signal: NodeJS.Signals): void {
