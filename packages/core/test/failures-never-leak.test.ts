@@ -55,3 +55,18 @@ describe('any request', () => {
     )
   })
 })
+
+describe('blob bytes missing from storage', () => {
+  it('answers 404 BLOB_UNKNOWN (not 500) when a linked blob has lost its bytes', async () => {
+    const storage = createMemoryDriver()
+    const registry = registryOn(storage)
+    const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update('gone').digest('hex')}`
+    expect((await call(registry, `/v2/a/blobs/uploads/?digest=${digest}`, { method: 'POST', body: 'gone' })).status).toBe(201)
+    const data = (await storage.list('data/')).keys
+    expect(data).toHaveLength(1)
+    await storage.delete(data[0]!)
+    const res = await call(registry, `/v2/a/blobs/${digest}`)
+    expect(res.status).toBe(404)
+    expect(((await res.json()) as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('BLOB_UNKNOWN')
+  })
+})

@@ -1,9 +1,25 @@
+import { isDriverError } from '../../driver/driver-error.js'
 import { RegistryError } from '../../errors/registry-error.js'
+import type { BlobLocation } from '../../stores/blob-store.js'
 import type { Digest } from '../../grammar/digest.js'
 import { toReadRange } from '../../grammar/ranges.js'
 import type { RequestContext } from '../context.js'
 import type { RegistryResponse } from '../registry-message.js'
 import { respond } from '../respond.js'
+
+/** Opens a blob's bytes; bytes gone from storage (removed by hand, or a lost disk) are BLOB_UNKNOWN, not a 500. */
+async function openBlob(ctx: RequestContext, location: BlobLocation, digest: Digest, offset?: number, length?: number) {
+  try {
+    return await ctx.stores.blobs.open(location, {
+      ...(offset === undefined ? {} : { offset }),
+      ...(length === undefined ? {} : { length }),
+      ...(ctx.request.signal ? { signal: ctx.request.signal } : {}),
+    })
+  } catch (error) {
+    if (isDriverError(error, 'not-found')) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
+    throw error
+  }
+}
 
 /** GET and HEAD of a blob, with single-range reads (206) and optional redirect to the storage. */
 export async function getBlob(ctx: RequestContext, name: string, digest: Digest): Promise<RegistryResponse> {
@@ -29,17 +45,19 @@ export async function getBlob(ctx: RequestContext, name: string, digest: Digest)
   if (range.kind === 'unsatisfiable') {
     return respond(416, { 'Content-Range': `bytes */${location.size}`, 'Content-Length': '0' })
   }
-  ctx.emit('pull', name, { kind: 'blob', digest: digest.value, size: location.size })
+  const pulled = () => ctx.emit('pull', name, { kind: 'blob', digest: digest.value, size: location.size })
   if (range.kind === 'partial') {
     const length = range.end - range.start + 1
-    const body = await stores.blobs.open(location, { offset: range.start, length, signal: request.signal })
+    const body = await openBlob(ctx, location, digest, range.start, length)
+    pulled()
     return respond(
       206,
       { ...headers, 'Content-Length': String(length), 'Content-Range': `bytes ${range.start}-${range.end}/${location.size}` },
       body,
     )
   }
-  const body = location.size === 0 ? null : await stores.blobs.open(location, { signal: request.signal })
+  const body = location.size === 0 ? null : await openBlob(ctx, location, digest)
+  pulled()
   return respond(200, { ...headers, 'Content-Length': String(location.size) }, body)
 }
 
