@@ -38,6 +38,8 @@ it('exports exactly the documented public API', () => {
     [
       "describeDriverSuite",
       "describeRegistrySuite",
+      "describeScaleOutSuite",
+      "startChildRegistry",
       "suiteHelpers",
     ]
   `)

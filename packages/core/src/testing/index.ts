@@ -5,3 +5,10 @@
 export { describeDriverSuite, type DriverSuiteOptions } from './driver-suite.js'
 export { describeRegistrySuite, type RegistryClient, type StartRegistryClient } from './http-suite/index.js'
 export * as suiteHelpers from './http-suite/client.js'
+export {
+  describeScaleOutSuite,
+  type ScaleOutProcess,
+  type ScaleOutStorageChecks,
+  type ScaleOutSuiteOptions,
+} from './scale-out/suite.js'
+export { startChildRegistry, type ChildRegistry, type ChildRegistryOptions } from './scale-out/child-registry.js'

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { access } from 'node:fs/promises'
+import { access, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { startChildRegistry, type ChildRegistry } from '@wharf/core/testing'
 import { runCommand } from './commands.js'
 
 /** The workspace root (this file is packages/server/test/interop/helpers/registry-process.ts). */
@@ -19,80 +18,41 @@ export async function ensureServerBuilt(): Promise<string> {
   return CLI
 }
 
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs)
+  }
+  return newest
+}
+
+async function isStale(pkg: string): Promise<boolean> {
+  const built = await stat(join(WORKSPACE, 'packages', pkg, 'dist', 'index.js')).then((s) => s.mtimeMs, () => 0)
+  return built === 0 || (await newestMtime(join(WORKSPACE, 'packages', pkg, 'src'))) > built
+}
+
+/**
+ * Builds those of `packages` (folder names under packages/, e.g. `core`) whose dist is missing or
+ * older than their sources, so child processes importing dist run the code under test. Up-to-date
+ * packages are left alone: tsup empties dist while it builds, and other test runs may be reading it.
+ */
+export async function ensureBuilt(packages: readonly string[]): Promise<void> {
+  const stale: string[] = []
+  for (const pkg of packages) if (await isStale(pkg)) stale.push(pkg)
+  if (stale.length === 0) return
+  await runCommand('pnpm', [...stale.flatMap((pkg) => ['--filter', `@wharf/${pkg}`]), 'build'], { cwd: WORKSPACE, timeoutMs: 180_000 })
+}
+
 /** One `node packages/server/dist/cli.js` process. */
-export interface RegistryProcess {
-  /** `http://127.0.0.1:<port>` it listens on. */
-  url: string
-  pid: number
-  /** Sends `signal` and resolves once the process has exited (SIGKILL after 10 s if it has not). */
-  stop(signal?: NodeJS.Signals): Promise<void>
-  /** The last log lines it printed, for failure messages. */
-  logTail(): string
-}
-
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (hasExited(child)) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-}
+export type RegistryProcess = ChildRegistry
 
 /**
  * Spawns the standalone server on an ephemeral loopback port with its filesystem storage at `root`,
  * and resolves once it has logged "wharf registry listening" (whose `url` gives the port it got).
- * Its output keeps being drained, so a chatty process never blocks on a full pipe.
  */
-export async function startRegistryProcess(cli: string, root: string): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, [cli], {
-    env: { ...process.env, REGISTRY_HTTP_ADDR: '127.0.0.1:0', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root, REGISTRY_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function startRegistryProcess(cli: string, root: string): Promise<RegistryProcess> {
+  return startChildRegistry({
+    args: [cli],
+    env: { REGISTRY_HTTP_ADDR: '127.0.0.1:0', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root, REGISTRY_LOG_LEVEL: 'info' },
   })
-  const lines: string[] = []
-  const remember = (line: string) => {
-    lines.push(line)
-    if (lines.length > 50) lines.shift()
-  }
-  createInterface({ input: child.stderr! }).on('line', remember)
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail('did not log "wharf registry listening" within 20 s'), 20_000)
-    const fail = (why: string) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`registry process ${why}:\n${lines.join('\n')}`))
-    }
-    child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      remember(line)
-      try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string }
-        if (entry.msg === 'wharf registry listening' && entry.url) {
-          clearTimeout(timer)
-          child.removeAllListeners('exit')
-          resolve(entry.url)
-        }
-      } catch {
-        // Not a log line of ours; kept for the failure message only.
-      }
-    })
-  })
-  return {
-    url,
-    pid: child.pid!,
-    async stop(signal = 'SIGTERM') {
-      if (hasExited(child)) return
-      child.kill(signal)
-      if (await exited(child, 10_000)) return
-      child.kill('SIGKILL')
-      await exited(child, 5_000)
-    },
-    logTail: () => lines.join('\n'),
-  }
 }
