@@ -1,6 +1,6 @@
 /**
  * `@wharf/core/testing`: tools for people who write storage drivers or test against wharf.
- * Requires vitest (an optional peer dependency of @wharf/core).
+ * It registers vitest tests, so the project using it needs vitest (4.x) installed.
  */
 export { describeDriverSuite, type DriverSuiteOptions } from './driver-suite.js'
 export { describeRegistrySuite, type RegistryClient, type StartRegistryClient } from './http-suite/index.js'
