@@ -1,6 +1,7 @@
 import type { Access, AuthHooks, ChallengeReason, Identity } from '@wharf/core'
 import { isEmptyBasic, toBasicCredentials } from './authorization-header.js'
 import { isHeaderSafe, toBasicChallenge } from './challenge.js'
+import type { HtpasswdWarning } from './htpasswd-file.js'
 import { createHtpasswdSource } from './htpasswd-source.js'
 import { createPasswordVerifier, type PasswordVerifierOptions } from './password-verifier.js'
 import { createDefaultPolicy, type Policy } from './policy.js'
@@ -19,6 +20,18 @@ export interface HtpasswdAuthOptions {
   checkIntervalMs?: number
   /** Told when a changed file could not be reloaded. Default: a process warning. */
   onReloadError?: (error: Error) => void
+  /**
+   * Told about each line whose user cannot log in (not bcrypt, no colon, empty user name) or that
+   * repeats a user, at creation and on each reload. The message names the line and user, never the
+   * hash. Default: a process warning.
+   */
+  onWarning?: (warning: HtpasswdWarning) => void
+  /**
+   * Refuse the whole file when any line would be warned about, as wharf did before: creation throws
+   * an `HtpasswdError`, and a changed file with such a line is not loaded (the previous users stay).
+   * Default false: such a line refuses only its user, as registry:2 does.
+   */
+  strict?: boolean
   /** Concurrency limit and cache of bcrypt verifications. */
   verification?: PasswordVerifierOptions
 }
@@ -37,8 +50,11 @@ const ANONYMOUS: Identity = Object.freeze({ subject: 'anonymous', anonymous: tru
 /**
  * Creates htpasswd Basic auth, the equivalent of registry:2's `auth.htpasswd`.
  *
- * - Throws at creation for a missing file or any line that is not `user:<bcrypt hash>` (the error
- *   names the line and user).
+ * - Throws at creation for a missing file (registry:2 would create one with a random `docker` user).
+ * - A line that is not `user:<bcrypt hash>` (MD5, SHA, crypt, plain text, no colon, empty user)
+ *   refuses only its user, answered like a wrong password, and is reported through `onWarning`
+ *   naming the line and user; with `strict: true` it throws at creation instead. A user listed twice
+ *   is checked against the last line, as registry:2 does (also reported).
  * - Right credentials → identity `{ subject: user, anonymous: false }`; the policy then decides.
  * - Wrong credentials (or a malformed header) → undefined, and the challenge the registry sends
  *   for that request is `Basic realm="..."`.
@@ -54,6 +70,8 @@ export function createHtpasswdAuth(options: HtpasswdAuthOptions): HtpasswdAuth {
     content: options.content,
     checkIntervalMs: options.checkIntervalMs,
     onError: options.onReloadError,
+    onWarning: options.onWarning,
+    strict: options.strict,
   })
   const verifier = createPasswordVerifier(options.verification)
   const policy = options.policy ?? createDefaultPolicy()

@@ -85,7 +85,7 @@ function typicalCost(entries: HtpasswdEntries): number {
     try {
       return parseOptions(stored).cost
     } catch {
-      // parseHtpasswd only keeps parseable hashes; fall through to the default just in case.
+      // readHtpasswd only keeps parseable hashes; fall through to the default just in case.
     }
   }
   return 10

@@ -43,30 +43,31 @@ describe('htpasswd Basic auth', () => {
     expect(await auth.authenticate(toRequest(toBasic('erin', 'erin-passworD')), [pull('x')])).toBeUndefined()
   })
 
-  it('refuses an MD5 ($apr1$) line at creation, naming the line and the user', async () => {
+  it('with strict, refuses an MD5 ($apr1$) line at creation, naming the line and the user', async () => {
     const path = writeFile(`ok:${await hash('pw', { cost: 4 })}\nmallory:$apr1$abcdefgh$0123456789abcdefghijkl\n`)
-    expect(() => createHtpasswdAuth({ path, realm: 'wharf' })).toThrowError(HtpasswdError)
-    expect(() => createHtpasswdAuth({ path, realm: 'wharf' })).toThrowError(/line 2: user "mallory" has a MD5 \(\$apr1\$\) hash/)
+    expect(() => createHtpasswdAuth({ path, realm: 'wharf', strict: true })).toThrowError(HtpasswdError)
+    expect(() => createHtpasswdAuth({ path, realm: 'wharf', strict: true })).toThrowError(/line 2: user "mallory" has a MD5 \(\$apr1\$\) hash/)
   })
 
-  it('refuses SHA, crypt, plain-text and malformed bcrypt lines, never echoing the secret', () => {
+  it('with strict, refuses SHA, crypt, plain-text and malformed lines, never echoing the secret', () => {
     const cases = [
       ['sam:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=', /SHA-1/],
       ['cy:abJnggxhB/yWI', /DES crypt hash or plain-text/],
       ['pat:hunter2-is-my-password', /plain-text password/],
       ['bo:$2y$05$tooShort', /malformed bcrypt/],
       ['no-colon-here', /expected user:hash/],
+      [':$2y$05$tooShort', /empty user name/],
     ] as const
     for (const [line, message] of cases) {
-      const attempt = () => createHtpasswdAuth({ content: line, realm: 'wharf' })
+      const attempt = () => createHtpasswdAuth({ content: line, realm: 'wharf', strict: true })
       expect(attempt).toThrowError(message)
-      expect(attempt).not.toThrowError(/hunter2|W6ph5|tooShort/)
+      expect(attempt).not.toThrowError(/hunter2|W6ph5|tooShort|no-colon-here/)
     }
   })
 
-  it('refuses a user listed twice', async () => {
+  it('with strict, refuses a user listed twice', async () => {
     const line = `twin:${await hash('pw', { cost: 4 })}`
-    expect(() => createHtpasswdAuth({ content: `${line}\n${line}`, realm: 'r' })).toThrowError(/line 2: user "twin" appears twice/)
+    expect(() => createHtpasswdAuth({ content: `${line}\n${line}`, realm: 'r', strict: true })).toThrowError(/line 2: user "twin" is also on line 1/)
   })
 
   it('answers wrong passwords, unknown users and malformed headers with no identity', async () => {
@@ -132,10 +133,10 @@ describe('htpasswd file changes', () => {
     expect(await login(auth, 'carol', 'pw')).toBeDefined()
   })
 
-  it('keeps the previous users when the new file is unusable, and reports it once', async () => {
+  it('with strict, keeps the previous users when the new file is unusable, and reports it once', async () => {
     const path = writeFile(await line('alice', 'pw'))
     const errors: Error[] = []
-    const auth = createHtpasswdAuth({ path, realm: 'r', checkIntervalMs: 0, onReloadError: (error) => errors.push(error) })
+    const auth = createHtpasswdAuth({ path, realm: 'r', strict: true, checkIntervalMs: 0, onReloadError: (error) => errors.push(error) })
     writeFileSync(path, 'alice:$apr1$xyz$abc\n')
     expect(await login(auth, 'alice', 'pw')).toBeDefined()
     expect(await login(auth, 'alice', 'pw')).toBeDefined()

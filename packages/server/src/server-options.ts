@@ -6,6 +6,8 @@ import type { TokenKeys } from '@wharf/auth'
 import type { DestinationStream, Logger } from 'pino'
 import { ConfigError } from './config/config-error.js'
 import type { AuthConfig, TlsConfig, WharfConfig } from './config/config-types.js'
+import { createHtpasswdFromConfig, type HtpasswdReporting } from './htpasswd-from-config.js'
+import { createLogger } from './logging/create-logger.js'
 import { createStorageFromConfig } from './storage-from-config.js'
 
 /** TLS material read from the configured files. */
@@ -38,26 +40,31 @@ export interface ServerOptions {
 /**
  * Builds the live objects a configuration describes: the storage driver, the auth hooks (htpasswd
  * or token), the TLS material. Reads the files the configuration names now, so a missing certificate
- * or htpasswd file stops the start with a ConfigError naming its key. Makes no network call.
+ * or htpasswd file stops the start with a ConfigError naming its key. Lines of the htpasswd file
+ * whose users cannot log in are added to `warnings` (logged at start); found later, after the file
+ * changes, they are logged through `extra.logger`, or a logger built like the server's from
+ * `config.log` and `extra.logDestination`. Makes no network call.
  * Async because the S3 and Azure drivers and the auth module are loaded on demand.
  */
 export async function toServerOptions(config: WharfConfig, extra: Pick<ServerOptions, 'warnings' | 'logger' | 'logDestination'> = {}): Promise<ServerOptions> {
   const options: ServerOptions = { config, storage: await createStorageFromConfig(config.storage), ...extra }
-  if (config.auth) options.auth = await toAuthHooks(config.auth)
+  if (config.auth) {
+    const warnings = [...(extra.warnings ?? [])]
+    // The server's own logger does not exist yet; what the htpasswd file shows after the start
+    // (a changed file with a bad line) goes to an equivalent one, made only if it is ever needed.
+    let later: Logger | undefined
+    const logger = () => (later ??= extra.logger ?? createLogger(config.log, extra.logDestination))
+    options.auth = await toAuthHooks(config.auth, { warnings, logger })
+    if (warnings.length > 0) options.warnings = warnings
+  }
   if (config.http.tls) options.tls = toTlsOptions(config.http.tls)
   return options
 }
 
 /** Loaded only when auth is configured (bcrypt's native module and jose need not be in every heap). */
-async function toAuthHooks(auth: AuthConfig): Promise<AuthHooks> {
-  const { createHtpasswdAuth, createTokenAuth } = await import('@wharf/auth')
-  if ('htpasswd' in auth) {
-    try {
-      return createHtpasswdAuth({ path: resolve(auth.htpasswd.path), realm: auth.htpasswd.realm })
-    } catch (error) {
-      throw new ConfigError(`auth.htpasswd.path: ${toMessage(error)}`)
-    }
-  }
+async function toAuthHooks(auth: AuthConfig, reporting: HtpasswdReporting): Promise<AuthHooks> {
+  if ('htpasswd' in auth) return createHtpasswdFromConfig(auth.htpasswd, reporting)
+  const { createTokenAuth } = await import('@wharf/auth')
   const keys: TokenKeys = {}
   if (auth.token.rootcertbundle) keys.certificates = resolve(auth.token.rootcertbundle)
   if (auth.token.jwks) keys.jwks = /^https?:\/\//i.test(auth.token.jwks) ? new URL(auth.token.jwks) : resolve(auth.token.jwks)

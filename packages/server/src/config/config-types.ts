@@ -150,8 +150,18 @@ export interface DebugConfig {
 
 /** Exactly one authentication scheme, under its registry:2 key. */
 export type AuthConfig =
-  | { htpasswd: { realm: string; path: string } }
+  | { htpasswd: HtpasswdConfig }
   | { token: { realm: string; service: string; issuer: string; rootcertbundle?: string; jwks?: string } }
+
+export interface HtpasswdConfig {
+  realm: string
+  path: string
+  /**
+   * wharf only (`auth.htpasswd.strict`): refuse to start when any line of the file cannot be used.
+   * Default false: such a line refuses only its user, with a warning, as registry:2 does.
+   */
+  strict?: boolean
+}
 
 export interface HealthConfig {
   storagedriver: {

@@ -1,6 +1,6 @@
 import { ConfigError } from './config-error.js'
 import type { ConfigReader } from './config-reader.js'
-import type { AuthConfig, HealthConfig, LogConfig, LogLevel, NotificationEndpointConfig, NotificationsConfig } from './config-types.js'
+import type { AuthConfig, HealthConfig, HtpasswdConfig, LogConfig, LogLevel, NotificationEndpointConfig, NotificationsConfig } from './config-types.js'
 
 const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'] as const
 const EVENT_ACTIONS = ['push', 'pull', 'mount', 'delete']
@@ -43,12 +43,13 @@ export function readAuth(r: ConfigReader): AuthConfig | undefined {
   }
   const scheme = schemes[0]!
   if (scheme === 'htpasswd') {
-    return {
-      htpasswd: {
-        realm: r.requiredString('auth.htpasswd.realm', 'the realm of the Basic challenge, e.g. "Registry Realm"'),
-        path: r.requiredString('auth.htpasswd.path', 'the path of an htpasswd file of bcrypt entries (htpasswd -B)'),
-      },
+    const htpasswd: HtpasswdConfig = {
+      realm: r.requiredString('auth.htpasswd.realm', 'the realm of the Basic challenge, e.g. "Registry Realm"'),
+      path: r.requiredString('auth.htpasswd.path', 'the path of an htpasswd file of bcrypt entries (htpasswd -B)'),
     }
+    const strict = r.boolean('auth.htpasswd.strict')
+    if (strict !== undefined) htpasswd.strict = strict
+    return { htpasswd }
   }
   if (scheme === 'token') {
     const token: Extract<AuthConfig, { token: unknown }>['token'] = {
