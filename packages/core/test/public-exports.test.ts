@@ -8,6 +8,7 @@ it('exports exactly the documented public API', () => {
     [
       "DriverError",
       "ERROR_CODES",
+      "MAX_NAME_COMPONENT_LENGTH",
       "MAX_NAME_LENGTH",
       "MEDIA_TYPES",
       "REQUEST_BODY",

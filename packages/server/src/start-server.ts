@@ -5,6 +5,7 @@ import { createRegistry, type Registry } from '@wharf/core'
 import type { Logger } from 'pino'
 import { toListenAddress } from './config/listen-address.js'
 import { toStorageDriverType } from './config/parse-storage.js'
+import { toSparseManifests } from './config/parse-validation.js'
 import { createDebugListener } from './debug-server.js'
 import { drainServer } from './graceful-shutdown.js'
 import { createStorageHealthCheck, type HealthCheck } from './health-check.js'
@@ -57,6 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     deleteEnabled: config.storage.delete.enabled,
     readOnly,
     redirect: !config.storage.redirect.disable && storage.capabilities.redirect,
+    sparseManifests: toSparseManifests(config.validation),
     onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })
   const driverType = toStorageDriverType(config.storage)

@@ -12,16 +12,37 @@ export interface ByteRange {
   end: number
 }
 
-const CHUNK_RANGE = /^(?:bytes )?(\d{1,16})-(\d{1,16})(?:\/(?:\d{1,16}|\*))?$/
+const CHUNK_RANGE = /^(?:bytes )?(\d{1,16})-(\d{1,16})(?:\/(\d{1,16}|\*))?$/
 
-/** Parses an upload chunk's Content-Range; `undefined` when malformed or `end < start`. */
-export function toChunkRange(header: string): ByteRange | undefined {
+/** An upload chunk's range, with the complete length the client stated (`bytes a-b/<total>`), if any. */
+export interface ChunkRange extends ByteRange {
+  /** The stated total size of the blob; absent for `a-b` and `a-b/*`. */
+  total?: number
+}
+
+/**
+ * Parses an upload chunk's Content-Range; `undefined` when malformed (not one of the two forms,
+ * negative, beyond Number.MAX_SAFE_INTEGER) or `end < start`. A stated total is returned, not
+ * judged: whether `end` past it is acceptable is the caller's (see {@link isPastTotal}).
+ */
+export function toChunkRange(header: string): ChunkRange | undefined {
   const match = CHUNK_RANGE.exec(header.trim())
   if (!match) return undefined
   const start = Number(match[1])
   const end = Number(match[2])
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return undefined
-  return { start, end }
+  if (match[3] === undefined || match[3] === '*') return { start, end }
+  const total = Number(match[3])
+  if (!Number.isSafeInteger(total)) return undefined
+  return { start, end, total }
+}
+
+/**
+ * True when a chunk range ends at or past the total it states (`bytes 10-19/5`): RFC 9110 calls
+ * such a Content-Range invalid, and no blob of that size can hold the chunk.
+ */
+export function isPastTotal(range: ChunkRange): boolean {
+  return range.total !== undefined && range.end >= range.total
 }
 
 /** What a read's Range header asks of an object of `size` bytes. */

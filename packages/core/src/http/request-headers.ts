@@ -1,5 +1,5 @@
 import { RegistryError } from '../errors/registry-error.js'
-import { toChunkRange } from '../grammar/ranges.js'
+import { isPastTotal, toChunkRange } from '../grammar/ranges.js'
 import type { IncomingChunk } from '../uploads/upload-service.js'
 import { toBodyChunks } from './request-body.js'
 import type { RegistryRequest } from './registry-message.js'
@@ -20,8 +20,12 @@ export function toIncomingChunk(request: RegistryRequest): IncomingChunk {
   if (rangeHeader !== null && !range) {
     throw new RegistryError('BLOB_UPLOAD_INVALID', { message: 'malformed Content-Range' })
   }
+  if (range && isPastTotal(range)) {
+    // As an out-of-order chunk: the range cannot be satisfied, so 416, before any byte is stored.
+    throw new RegistryError('BLOB_UPLOAD_INVALID', { status: 416, message: `Content-Range ends at ${range.end}, past the stated total of ${range.total} bytes` })
+  }
   const body = length === 0 ? null : toBodyChunks(request)
-  return { body, ...(range ? { range } : {}), ...(length === undefined ? {} : { length }) }
+  return { body, ...(range ? { range: { start: range.start, end: range.end } } : {}), ...(length === undefined ? {} : { length }) }
 }
 
 /** Reads a whole body of at most `limit` bytes; SIZE_INVALID with 413 when larger. */

@@ -7,6 +7,14 @@ export interface CheckedDescriptor {
   mediaType: string
   digest: Digest
   size: number
+  /** An index child's `platform` (os and architecture), when it names both as strings. */
+  platform?: ManifestPlatform
+}
+
+/** The part of an image index entry's `platform` the registry looks at. */
+export interface ManifestPlatform {
+  os: string
+  architecture: string
 }
 
 /** What the registry needs to know about a pushed manifest. */
@@ -37,7 +45,13 @@ function toDescriptor(value: unknown, where: string): CheckedDescriptor & { urls
   const parsed = typeof digest === 'string' ? toDigest(digest) : undefined
   if (!parsed) throw invalid(`${where}.digest is not a valid digest`, { digest })
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`${where}.size is not a size`)
-  return { mediaType, digest: parsed, size, urls: value['urls'] }
+  return { mediaType, digest: parsed, size, urls: value['urls'], ...toPlatform(value['platform']) }
+}
+
+/** `{ platform }` when the value names an os and an architecture; an odd `platform` is not ours to refuse. */
+function toPlatform(value: unknown): { platform?: ManifestPlatform } {
+  if (!isObject(value) || typeof value['os'] !== 'string' || typeof value['architecture'] !== 'string') return {}
+  return { platform: { os: value['os'], architecture: value['architecture'] } }
 }
 
 function toAnnotations(value: unknown): Record<string, string> | undefined {
@@ -95,7 +109,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Pa
       mediaType,
       kind: 'index',
       blobs: [],
-      manifests: manifests.map(({ mediaType: t, digest, size }) => ({ mediaType: t, digest, size })),
+      manifests: manifests.map(({ mediaType: t, digest, size, platform }) => ({ mediaType: t, digest, size, ...(platform ? { platform } : {}) })),
       ...(subject ? { subject } : {}),
       ...(artifactType ? { artifactType } : {}),
       ...(annotations ? { annotations } : {}),

@@ -13,6 +13,7 @@ export interface WharfConfig {
   auth?: AuthConfig
   health: HealthConfig
   notifications: NotificationsConfig
+  validation: ValidationConfig
 }
 
 /** Log levels, most to least severe. registry:2's `panic` is read as `fatal`. */
@@ -198,5 +199,22 @@ export interface NotificationEndpointConfig {
     mediatypes: string[]
     /** Actions not sent, e.g. `['pull']`. */
     actions: string[]
+  }
+}
+
+/** `validation`: what the registry checks in pushed content. Only `manifests.indexes` is read. */
+export interface ValidationConfig {
+  manifests: {
+    indexes: {
+      /**
+       * Which children of a pushed image index must already be in the repository (registry:3):
+       * `all` (default) every child, `none` no child, `list` the children whose platform's os and
+       * architecture match an entry of `platformlist`. Image manifests' config and layers are
+       * always checked.
+       */
+      platforms: 'all' | 'none' | 'list'
+      /** The platforms `list` checks (read only with `list`). */
+      platformlist: Array<{ os: string; architecture: string }>
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { WharfConfig } from './config-types.js'
 import { readHttp } from './parse-http.js'
 import { readAuth, readHealth, readLog, readNotifications } from './parse-sections.js'
 import { readStorage } from './parse-storage.js'
+import { readValidation } from './parse-validation.js'
 
 /** A checked configuration and what the operator should be told about it at start. */
 export interface LoadedConfig {
@@ -45,6 +46,7 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
     http: readHttp(r),
     health: readHealth(r),
     notifications: readNotifications(r),
+    validation: readValidation(r),
   }
   const auth = readAuth(r)
   if (auth) config.auth = auth

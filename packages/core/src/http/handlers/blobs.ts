@@ -33,6 +33,8 @@ export async function getBlob(ctx: RequestContext, name: string, digest: Digest)
     'Accept-Ranges': 'bytes',
     'Cache-Control': 'max-age=31536000',
   }
+  // The ETag is the digest, so a cached copy is always still good: answer 304 as manifests do.
+  if (request.headers.get('if-none-match') === headers.ETag) return respond(304, { ...headers, 'Content-Length': '0' })
   if (request.method === 'HEAD') {
     return respond(200, { ...headers, 'Content-Length': String(location.size) })
   }
@@ -43,7 +45,7 @@ export async function getBlob(ctx: RequestContext, name: string, digest: Digest)
   }
   const range = toReadRange(request.headers.get('range'), location.size)
   if (range.kind === 'unsatisfiable') {
-    return respond(416, { 'Content-Range': `bytes */${location.size}`, 'Content-Length': '0' })
+    return respond(416, { 'Docker-Content-Digest': digest.value, 'Content-Range': `bytes */${location.size}`, 'Content-Length': '0' })
   }
   const pulled = () => ctx.emit('pull', name, { kind: 'blob', digest: digest.value, size: location.size })
   if (range.kind === 'partial') {

@@ -1,8 +1,8 @@
 import { RegistryError } from '../../errors/registry-error.js'
 import { toDigest, type Digest } from '../../grammar/digest.js'
-import { isRepositoryName } from '../../grammar/name.js'
 import { toRangeHeader, type UploadRecord } from '../../uploads/upload-state.js'
 import type { RequestContext } from '../context.js'
+import { assertRepositoryName } from '../name-invalid.js'
 import { toIncomingChunk } from '../request-headers.js'
 import type { RegistryResponse } from '../registry-message.js'
 import { respond } from '../respond.js'
@@ -44,7 +44,7 @@ async function startUpload(ctx: RequestContext, name: string): Promise<RegistryR
   const mount = queryDigest(url, 'mount', false)
   const from = url.searchParams.get('from')
   if (mount && from !== null) {
-    if (!isRepositoryName(from)) throw new RegistryError('NAME_INVALID', { detail: { name: from } })
+    assertRepositoryName(from)
     // Without pull on the source, or without the blob there, a mount quietly becomes a normal upload.
     if (await ctx.allowed({ type: 'repository', name: from, actions: ['pull'] })) {
       const mounted = await stores.blobs.mount(name, from, mount)
