@@ -8,7 +8,8 @@ import { keys } from '../layout/key-layout.js'
 import type { BlobLocation, BlobStore } from '../stores/blob-store.js'
 import { createLiveHashers, type LiveHasher } from './live-hashers.js'
 import { meterBody } from './metered-body.js'
-import { acquireLease } from './upload-lease.js'
+import { guardBody } from './lease-guarded-body.js'
+import { acquireLease, type HeldLease } from './upload-lease.js'
 import { createUploadStore } from './upload-store.js'
 import { isExpired, toRangeHeader, type UploadRecord } from './upload-state.js'
 
@@ -36,7 +37,10 @@ export interface UploadService {
 }
 
 export interface UploadServiceOptions {
-  /** How long a writing request holds a session before it must renew. Default 30 s. */
+  /**
+   * How long a writing request's lease lasts unless renewed (every quarter of it). A holder on
+   * another host that died is waited out this long; see upload-lease.ts. Default 30 s.
+   */
   leaseMs?: number
 }
 
@@ -73,15 +77,19 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
   }
 
   /** Streams one chunk into the session's write; returns the record to store (not yet stored). */
-  async function receive(record: UploadRecord, expected: number | undefined, chunk: IncomingChunk) {
+  async function receive(lease: HeldLease, expected: number | undefined, chunk: IncomingChunk) {
+    const record = lease.record
     const live: LiveHasher | undefined = hashers.take(record.id, record.size)
     const meter = { bytes: 0 }
     let write: WriteState
     try {
-      write = await driver.appendWrite(record.write, meterBody(chunk.body, meter, live?.hash, expected))
+      // The guard stops the append as soon as the lease is no longer safe (see upload-lease.ts).
+      const body = guardBody(chunk.body, lease.signal, lease.bodyFailed)
+      write = await driver.appendWrite(record.write, meterBody(body, meter, live?.hash, expected), { signal: lease.signal })
     } catch (error) {
       hashers.drop(record.id)
-      throw error
+      // A lost lease is the cause whatever the driver made of the abort.
+      throw lease.signal.aborted ? lease.signal.reason : error
     }
     const size = record.size + meter.bytes
     const next: UploadRecord = { ...record, write, size, updatedAt: Date.now() }
@@ -142,7 +150,7 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
       const lease = await acquireLease(store, loaded, leaseMs)
       let next: UploadRecord
       try {
-        next = await receive(lease.record, expected, chunk)
+        next = await receive(lease, expected, chunk)
       } catch (error) {
         await lease.release(lease.record).catch(() => undefined)
         throw error
@@ -156,7 +164,7 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
       const lease = await acquireLease(store, loaded, leaseMs)
       let record = lease.record
       try {
-        if (hasBytes(chunk)) record = await receive(record, expected, chunk)
+        if (hasBytes(chunk)) record = await receive(lease, expected, chunk)
       } catch (error) {
         await lease.release(lease.record).catch(() => undefined)
         throw error
@@ -169,6 +177,8 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
       }
       hashers.drop(id)
       try {
+        // Past this point the bytes are final: never finish a write another request may have taken.
+        lease.assertHeld()
         await finishWrite(record.write)
         const location = await verifyAndCommit(repository, digest, { size: record.size, key: record.write.key }, knownHex)
         await lease.stop()

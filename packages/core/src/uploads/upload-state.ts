@@ -17,6 +17,7 @@
  * data. Terminal states delete the record: a later request for the session gets BLOB_UPLOAD_UNKNOWN.
  */
 import type { WriteState } from '../driver/storage-driver.js'
+import type { LeaseHolder } from './lease-holder.js'
 
 export type UploadState = 'open' | 'committed' | 'cancelled' | 'expired'
 
@@ -37,8 +38,11 @@ export interface UploadRecord {
   /** Epoch milliseconds. */
   createdAt: number
   updatedAt: number
-  /** Held while a request writes bytes; `until` is epoch milliseconds. */
-  lease?: { owner: string; until: number }
+  /**
+   * Held while a request writes bytes; `until` is epoch milliseconds. `holder` (absent on records of
+   * older versions and on purge claims) lets another process prove the holder gone: see upload-lease.ts.
+   */
+  lease?: { owner: string; until: number; holder?: LeaseHolder }
 }
 
 /** The transitions the state machine allows; anything else is a bug in the caller. */
