@@ -3,19 +3,22 @@ import type { StorageDriver } from './driver/storage-driver.js'
 import { isDriverError } from './driver/driver-error.js'
 import { RegistryError, isRegistryError } from './errors/registry-error.js'
 import { createEventHub, type RegistryEvent, type RegistryEvents } from './events.js'
+import { toReferenceRules, type SparseManifests } from './manifests/missing-references.js'
 import { toDigest } from './grammar/digest.js'
-import { isRepositoryName } from './grammar/name.js'
 import { toAccess, WRITE_METHODS } from './http/access.js'
 import type { HandlerSettings, RequestContext, Stores } from './http/context.js'
 import { deleteBlob, getBlob } from './http/handlers/blobs.js'
 import { listCatalog, listReferrers, listTags } from './http/handlers/listings.js'
 import { deleteManifest, getManifest, putManifest } from './http/handlers/manifests.js'
 import { handleUpload } from './http/handlers/uploads.js'
+import { assertRepositoryName } from './http/name-invalid.js'
 import { respondError, respondJson } from './http/respond.js'
+import { toRawPath } from './http/request-target.js'
 import { toWebResponse, type RegistryRequest, type RegistryResponse } from './http/registry-message.js'
 import { ROUTE_METHODS, toRoute, type Route } from './http/router.js'
 import { createBlobStore } from './stores/blob-store.js'
 import { createCatalogStore } from './stores/catalog-store.js'
+import { createManifestIndex } from './stores/manifest-index.js'
 import { createManifestStore } from './stores/manifest-store.js'
 import { createReferrersStore } from './stores/referrers-store.js'
 import { createTagStore } from './stores/tag-store.js'
@@ -35,6 +38,13 @@ export interface RegistryOptions {
   redirect?: boolean | { expiresInSeconds?: number }
   /** Largest manifest accepted (413 beyond). Default 4 MiB. */
   maxManifestBytes?: number
+  /**
+   * Accept manifests whose references are not all in the repository ("sparse" manifests, as
+   * registry:3's `validation.manifests.indexes.platforms`). Default false: every child manifest,
+   * config and layer must be present, else 400 MANIFEST_BLOB_UNKNOWN. `true` checks none of them;
+   * see {@link SparseManifests} for per-platform rules.
+   */
+  sparseManifests?: SparseManifests
   /**
    * Build absolute `Location` URLs from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a proxy you
    * trust). Default false: `Location` is a path, which every client resolves against the request URL.
@@ -67,32 +77,37 @@ export interface Registry {
 function createStores(storage: StorageDriver, options: RegistryOptions): Stores {
   const catalog = createCatalogStore(storage)
   const blobs = createBlobStore(storage, catalog)
+  const manifests = createManifestStore(storage)
+  const tags = createTagStore(storage)
+  const referrers = createReferrersStore(storage)
   return {
     driver: storage,
     blobs,
     catalog,
-    manifests: createManifestStore(storage),
-    tags: createTagStore(storage),
-    referrers: createReferrersStore(storage),
+    manifests,
+    tags,
+    referrers,
+    index: createManifestIndex(manifests, tags, referrers),
     uploads: createUploadService(storage, blobs, options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }),
   }
 }
+
+/** `host[:port]` and nothing else: a forwarded host with a path, userinfo or spaces must not shape `Location`. */
+const AUTHORITY = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
 
 function toLocationBuilder(trustForwarded: boolean): HandlerSettings['location'] {
   if (!trustForwarded) return (_request, path) => path
   return (request, path) => {
     const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
     const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() ?? request.headers.get('host')
-    if (!host || (proto !== undefined && proto !== 'http' && proto !== 'https')) return path
+    if (!host || !AUTHORITY.test(host) || (proto !== undefined && proto !== 'http' && proto !== 'https')) return path
     return `${proto ?? new URL(request.url).protocol.slice(0, -1)}://${host}${path}`
   }
 }
 
 /** Checks the parts of a route that come from the client before anything else runs. */
 function validateRoute(route: Route): void {
-  if ('name' in route && !isRepositoryName(route.name)) {
-    throw new RegistryError('NAME_INVALID', { detail: { name: route.name } })
-  }
+  if ('name' in route) assertRepositoryName(route.name)
   if ((route.kind === 'blob' || route.kind === 'referrers') && !toDigest(route.digest)) {
     throw new RegistryError('DIGEST_INVALID', { detail: { digest: route.digest } })
   }
@@ -112,6 +127,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     deleteEnabled: options.deleteEnabled ?? true,
     redirect: options.redirect ? { expiresInSeconds: (typeof options.redirect === 'object' && options.redirect.expiresInSeconds) || 300 } : false,
     maxManifestBytes: options.maxManifestBytes ?? 4 * 1024 * 1024,
+    references: toReferenceRules(options.sparseManifests),
     location: toLocationBuilder(options.trustForwardedHeaders ?? false),
   }
 
@@ -158,7 +174,9 @@ export function createRegistry(options: RegistryOptions): Registry {
 
   async function answer(request: RegistryRequest, events: RegistryEvent[]): Promise<RegistryResponse> {
     const url = new URL(request.url)
-    const route = toRoute(url.pathname)
+    // Routed on the path as sent, not as `new URL` normalised it (see request-target.ts).
+    const path = toRawPath(request.url) ?? url.pathname
+    const route = toRoute(path)
     if (!route) throw new RegistryError('UNSUPPORTED', { status: 404, message: 'no such route' })
     const allowedMethods = ROUTE_METHODS[route.kind]
     if (!allowedMethods.includes(request.method)) {
@@ -186,7 +204,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           repository,
           target,
           actor: identity,
-          request: { method: request.method, url: url.pathname, ...(request.headers.has('user-agent') ? { userAgent: request.headers.get('user-agent')! } : {}) },
+          request: { method: request.method, url: path, ...(request.headers.has('user-agent') ? { userAgent: request.headers.get('user-agent')! } : {}) },
           timestamp: new Date(),
         })
       },

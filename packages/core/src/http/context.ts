@@ -1,8 +1,10 @@
 import type { Access, Identity } from '../auth/auth-hooks.js'
 import type { StorageDriver } from '../driver/storage-driver.js'
 import type { RegistryEvent } from '../events.js'
+import type { ReferenceRules } from '../manifests/missing-references.js'
 import type { BlobStore } from '../stores/blob-store.js'
 import type { CatalogStore } from '../stores/catalog-store.js'
+import type { ManifestIndex } from '../stores/manifest-index.js'
 import type { ManifestStore } from '../stores/manifest-store.js'
 import type { ReferrersStore } from '../stores/referrers-store.js'
 import type { TagStore } from '../stores/tag-store.js'
@@ -16,6 +18,8 @@ export interface Stores {
   manifests: ManifestStore
   tags: TagStore
   referrers: ReferrersStore
+  /** Revisions, tags and referrers changed together (the only writer of those three). */
+  index: ManifestIndex
   catalog: CatalogStore
   uploads: UploadService
 }
@@ -25,6 +29,8 @@ export interface HandlerSettings {
   deleteEnabled: boolean
   redirect: false | { expiresInSeconds: number }
   maxManifestBytes: number
+  /** Which references of a pushed manifest must already be in the repository (`sparseManifests`). */
+  references: ReferenceRules
   /** Builds the absolute or relative URL for a `Location` header from a /v2 path. */
   location(request: RegistryRequest, path: string): string
 }

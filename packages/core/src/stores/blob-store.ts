@@ -20,8 +20,12 @@ export interface BlobLocation {
  * clears the cache entry (other processes may serve a deleted link for at most `linkCacheMs`).
  */
 export interface BlobStore {
-  /** The blob as seen through `repository`, or `undefined` when it is not linked there. */
-  linked(repository: string, digest: Digest): Promise<BlobLocation | undefined>
+  /**
+   * The blob as seen through `repository`, or `undefined` when it is not linked there. With `fresh`
+   * the link is read from storage, not the cache: a manifest push checks its blobs that way, so a
+   * blob deleted by another process just before is not taken as present.
+   */
+  linked(repository: string, digest: Digest, options?: { fresh?: boolean }): Promise<BlobLocation | undefined>
   /** Makes finished bytes at `location.key` the blob `digest`, linked into `repository`. */
   commit(repository: string, digest: Digest, location: BlobLocation): Promise<BlobLocation>
   /** Links an existing blob of `from` into `repository`; `undefined` when `from` has no such blob. */
@@ -54,10 +58,10 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
   }
 
   return {
-    async linked(repository, digest) {
+    async linked(repository, digest, linkOptions) {
       const key = keys.layerLink(repository, digest)
       const hit = cache.get(key)
-      if (hit && hit.until > Date.now()) return hit.location
+      if (hit && hit.until > Date.now() && !linkOptions?.fresh) return hit.location
       const found = await readJson<BlobLocation>(driver, key)
       if (!found) {
         cache.delete(key)

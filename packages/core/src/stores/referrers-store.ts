@@ -15,10 +15,11 @@ export interface ReferrerDescriptor {
 /**
  * The referrers index: when a manifest with a `subject` is pushed, its descriptor is written under
  * the subject's digest, so the referrers API is one prefix listing (plus one small read per referrer).
+ * Entries are not removed when their manifest is deleted: `manifest-index.ts` lists only entries whose
+ * revision is live (a late removal could otherwise undo a racing re-push).
  */
 export interface ReferrersStore {
   add(repository: string, subject: Digest, referrer: Digest, descriptor: ReferrerDescriptor): Promise<void>
-  remove(repository: string, subject: Digest, referrer: Digest): Promise<void>
   list(repository: string, subject: Digest): Promise<ReferrerDescriptor[]>
 }
 
@@ -26,9 +27,6 @@ export function createReferrersStore(driver: StorageDriver): ReferrersStore {
   return {
     async add(repository, subject, referrer, descriptor) {
       await driver.put(keys.referrer(repository, subject, referrer), toJsonBytes(descriptor))
-    },
-    async remove(repository, subject, referrer) {
-      await driver.delete(keys.referrer(repository, subject, referrer))
     },
     async list(repository, subject) {
       const prefix = keys.referrersPrefix(repository, subject)

@@ -1,85 +1,91 @@
+import { randomBytes } from 'node:crypto'
 import type { StorageDriver } from '../driver/storage-driver.js'
 import { isDriverError } from '../driver/driver-error.js'
 import { keys } from '../layout/key-layout.js'
 import { readJson, toJsonBytes } from './json-objects.js'
 
+/** A tag object as read: the digest it points to (`undefined` for a tombstone) and its ETag. */
+export interface TagState {
+  digest: string | undefined
+  etag: string
+}
+
 /**
- * Tags of a repository: one small object per tag holding the manifest digest it points to. A tag is
- * changed only by compare-and-swap (or create-only when new), so two concurrent pushes of one tag
- * each land whole, one after the other, and never corrupt the record.
+ * Tags of a repository: one small object per tag holding the manifest digest it points to and a
+ * random write nonce (so every write has a new ETag, on S3 too). A tag is deleted by overwriting it,
+ * by compare-and-swap, with a tombstone (`digest: null`), never by removing the object: the rule
+ * that makes this safe against racing pushes is in `manifest-index.ts`, the only caller.
  *
- * Resolving a tag is the hot path of every pull. The store remembers each tag's digest with the ETag
+ * Resolving a tag is the hot path of every pull. The store remembers each tag's state with the ETag
  * it was read (or written) with, and revalidates with `stat` before using it: a moved tag is seen at
  * once, also when another process moved it, and an unchanged one costs a stat instead of a read.
  */
 export interface TagStore {
-  /** The digest the tag points to, or `undefined`. */
-  resolve(repository: string, tag: string): Promise<string | undefined>
-  set(repository: string, tag: string, digest: string): Promise<void>
-  /** Returns whether the tag existed. */
-  delete(repository: string, tag: string): Promise<boolean>
-  /** Tags after `last` in lexical order, at most `limit`, and whether more follow. */
+  /** The tag as stored now (live or tombstone), `undefined` when there is no object. */
+  read(repository: string, tag: string): Promise<TagState | undefined>
+  /** Points the tag at `digest`, whatever it held; returns the new ETag. */
+  set(repository: string, tag: string, digest: string): Promise<string>
+  /** Replaces the tag with a tombstone if its ETag is still `ifMatch`; whether it did. */
+  tombstone(repository: string, tag: string, ifMatch: string): Promise<boolean>
+  /** Tag names stored after `last` in lexical order (live or not), at most `limit`, and whether more follow. */
   list(repository: string, limit: number, last?: string): Promise<{ tags: string[]; more: boolean }>
-  /** Every tag pointing at `digest` (walks the repository's tags page by page). */
-  pointingAt(repository: string, digest: string): Promise<string[]>
 }
 
 interface TagRecord {
-  digest: string
+  digest: string | null
+  nonce?: string
 }
 
+const nonce = () => randomBytes(8).toString('hex')
+
 export function createTagStore(driver: StorageDriver, maxCached = 10_000): TagStore {
-  const known = new Map<string, { digest: string; etag: string }>()
-  const remember = (key: string, digest: string, etag: string) => {
+  const known = new Map<string, TagState>()
+  const remember = (key: string, state: TagState) => {
     known.delete(key)
     if (known.size >= maxCached) known.delete(known.keys().next().value as string)
-    known.set(key, { digest, etag })
+    known.set(key, state)
   }
 
-  const store: TagStore = {
-    async resolve(repository, tag) {
+  return {
+    async read(repository, tag) {
       const key = keys.tag(repository, tag)
       const cached = known.get(key)
       if (cached) {
         const info = await driver.stat(key)
-        if (info?.etag === cached.etag) return cached.digest
+        if (info?.etag === cached.etag) return cached
         if (!info) {
           known.delete(key)
           return undefined
         }
       }
-      const read = await readJson<TagRecord>(driver, key)
-      if (!read) {
+      const found = await readJson<TagRecord>(driver, key)
+      if (!found) {
         known.delete(key)
         return undefined
       }
-      remember(key, read.value.digest, read.etag)
-      return read.value.digest
+      const state = { digest: found.value.digest ?? undefined, etag: found.etag }
+      remember(key, state)
+      return state
     },
 
     async set(repository, tag, digest) {
       const key = keys.tag(repository, tag)
-      const body = toJsonBytes({ digest } satisfies TagRecord)
-      for (let attempt = 0; ; attempt++) {
-        const current = await readJson<TagRecord>(driver, key)
-        if (current?.value.digest === digest) return
-        try {
-          const { etag } = await driver.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' })
-          remember(key, digest, etag)
-          return
-        } catch (error) {
-          // Another push moved the tag between our read and write: read again and retry.
-          if (!isDriverError(error, 'precondition-failed') || attempt >= 20) throw error
-        }
-      }
+      const { etag } = await driver.put(key, toJsonBytes({ digest, nonce: nonce() } satisfies TagRecord))
+      remember(key, { digest, etag })
+      return etag
     },
 
-    async delete(repository, tag) {
+    async tombstone(repository, tag, ifMatch) {
       const key = keys.tag(repository, tag)
       known.delete(key)
-      const existed = (await driver.stat(key)) !== undefined
-      if (existed) await driver.delete(key)
-      return existed
+      try {
+        const { etag } = await driver.put(key, toJsonBytes({ digest: null, nonce: nonce() } satisfies TagRecord), { ifMatch })
+        remember(key, { digest: undefined, etag })
+        return true
+      } catch (error) {
+        if (isDriverError(error, 'precondition-failed')) return false
+        throw error
+      }
     },
 
     async list(repository, limit, last) {
@@ -90,18 +96,5 @@ export function createTagStore(driver: StorageDriver, maxCached = 10_000): TagSt
       })
       return { tags: page.keys.map((k) => k.slice(prefix.length)), more: page.truncated }
     },
-
-    async pointingAt(repository, digest) {
-      const found: string[] = []
-      let last: string | undefined
-      for (;;) {
-        const page = await store.list(repository, 1000, last)
-        const targets = await Promise.all(page.tags.map((tag) => store.resolve(repository, tag)))
-        page.tags.forEach((tag, i) => targets[i] === digest && found.push(tag))
-        if (!page.more || page.tags.length === 0) return found
-        last = page.tags[page.tags.length - 1]
-      }
-    },
   }
-  return store
 }

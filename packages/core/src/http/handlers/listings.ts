@@ -49,7 +49,7 @@ export async function listTags(ctx: RequestContext, name: string): Promise<Regis
   if (!(await ctx.stores.catalog.exists(name))) throw new RegistryError('NAME_UNKNOWN', { detail: { name } })
   const { items, more } = await collect(
     async (limit, cursor) => {
-      const r = await ctx.stores.tags.list(name, limit, cursor)
+      const r = await ctx.stores.index.listTags(name, limit, cursor)
       return { items: r.tags, more: r.more }
     },
     n,
@@ -78,7 +78,7 @@ export async function listCatalog(ctx: RequestContext): Promise<RegistryResponse
 /** GET /v2/<name>/referrers/<digest>, optionally filtered by `artifactType`. */
 export async function listReferrers(ctx: RequestContext, name: string, subject: Digest): Promise<RegistryResponse> {
   const artifactType = ctx.url.searchParams.get('artifactType')
-  let manifests = await ctx.stores.referrers.list(name, subject)
+  let manifests = await ctx.stores.index.listReferrers(name, subject)
   if (artifactType !== null) manifests = manifests.filter((m) => m.artifactType === artifactType)
   const body = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }))
   return respond(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { RegistryError } from '../../errors/registry-error.js'
 import { digestOf, looksLikeDigest, toDigest, type Digest } from '../../grammar/digest.js'
 import { isTag } from '../../grammar/name.js'
+import { findMissingReference } from '../../manifests/missing-references.js'
 import { parseManifest } from '../../manifests/parse-manifest.js'
 import type { RequestContext } from '../context.js'
 import { readLimited } from '../request-headers.js'
@@ -26,7 +27,7 @@ const unknownManifest = (reference: string) => new RegistryError('MANIFEST_UNKNO
 
 async function resolve(ctx: RequestContext, name: string, ref: Reference): Promise<Digest | undefined> {
   if (ref.digest) return ref.digest
-  const target = await ctx.stores.tags.resolve(name, ref.tag)
+  const target = await ctx.stores.index.resolveTag(name, ref.tag)
   return target === undefined ? undefined : toDigest(target)
 }
 
@@ -49,12 +50,21 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   return respond(200, headers, manifest.bytes)
 }
 
+/**
+ * Most `?tag=` parameters one manifest PUT may carry. Each tag is a storage write (and a check on
+ * every later delete of the manifest); a thousand took 15 s. 400 MANIFEST_INVALID beyond.
+ */
+export const MAX_TAGS_PER_PUT = 100
+
 /** PUT of a manifest: validated, stored byte-for-byte, tagged (path tag and `?tag=`), referrers indexed. */
 export async function putManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const { request, stores, url } = ctx
   const badTag = (tag: string) => new RegistryError('MANIFEST_INVALID', { message: 'invalid tag', detail: { tag } })
   const ref = toReference(reference, () => badTag(reference))
   const extraTags = url.searchParams.getAll('tag')
+  if (extraTags.length > MAX_TAGS_PER_PUT) {
+    throw new RegistryError('MANIFEST_INVALID', { message: `at most ${MAX_TAGS_PER_PUT} tag parameters per PUT`, detail: { tags: extraTags.length, limit: MAX_TAGS_PER_PUT } })
+  }
   for (const tag of extraTags) if (!isTag(tag)) throw badTag(tag)
 
   const bytes = await readLimited(request, ctx.settings.maxManifestBytes)
@@ -65,58 +75,49 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
     throw new RegistryError('DIGEST_INVALID', { message: 'the manifest does not match the digest in the path', detail: { digest: ref.digest.value } })
   }
 
-  const missing = await Promise.all([
-    ...parsed.blobs.map(async (d) => ((await stores.blobs.linked(name, d.digest)) ? undefined : d.digest.value)),
-    ...parsed.manifests.map(async (d) => ((await stores.manifests.exists(name, d.digest)) ? undefined : d.digest.value)),
-  ])
-  const firstMissing = missing.find((m) => m !== undefined)
+  const firstMissing = await findMissingReference(ctx, name, parsed)
   if (firstMissing) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { detail: { digest: firstMissing } })
 
-  await stores.manifests.put(name, digest, { mediaType: parsed.mediaType, bytes })
   await stores.catalog.ensure(name)
-  const tags = [...(ref.tag ? [ref.tag] : []), ...extraTags]
-  for (const tag of tags) await stores.tags.set(name, tag, digest.value)
-  const headers: Record<string, string> = {
-    Location: ctx.settings.location(request, `/v2/${name}/manifests/${digest.value}`),
-    'Docker-Content-Digest': digest.value,
-    'Content-Length': '0',
-  }
-  if (parsed.subject) {
-    await stores.referrers.add(name, parsed.subject.digest, digest, {
+  const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...extraTags])]
+  const referrer = parsed.subject && {
+    subject: parsed.subject.digest,
+    descriptor: {
       mediaType: parsed.mediaType,
       digest: digest.value,
       size: bytes.length,
       ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
       ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
-    })
-    headers['OCI-Subject'] = parsed.subject.digest.value
+    },
   }
+  await stores.index.push(name, digest, { mediaType: parsed.mediaType, bytes }, { tags, ...(referrer ? { referrer } : {}) })
+  const headers: Record<string, string> = {
+    Location: ctx.settings.location(request, `/v2/${name}/manifests/${digest.value}`),
+    'Docker-Content-Digest': digest.value,
+    'Content-Length': '0',
+  }
+  // Distribution spec (main): one OCI-Tag per tag created from `?tag=`; a comma list is the same header.
+  if (extraTags.length > 0) headers['OCI-Tag'] = [...new Set(extraTags)].join(', ')
+  if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest.value
   const target = { kind: 'manifest' as const, digest: digest.value, mediaType: parsed.mediaType, size: bytes.length }
   if (tags.length === 0) ctx.emit('push', name, target)
   for (const tag of tags) ctx.emit('push', name, { ...target, tag })
   return respond(201, headers)
 }
 
-/** DELETE by digest removes the revision, its tags and its referrer entry; by tag, only the tag. */
+/** DELETE by digest removes the revision, its tags and its referrers entry; by tag, only the tag. */
 export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const { stores } = ctx
   if (!ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', { message: 'deletion is disabled' })
   const ref = toReference(reference, () => unknownManifest(reference))
   if (ref.tag !== undefined) {
-    if (!(await stores.tags.delete(name, ref.tag))) throw unknownManifest(reference)
+    if (!(await stores.index.deleteTag(name, ref.tag))) throw unknownManifest(reference)
     ctx.emit('delete', name, { kind: 'tag', tag: ref.tag })
     return respond(202, { 'Content-Length': '0' })
   }
-  const manifest = await stores.manifests.get(name, ref.digest)
+  // Tags and referrers entries go with the revision; manifest-index.ts says how races are settled.
+  const manifest = await stores.index.deleteManifest(name, ref.digest)
   if (!manifest) throw unknownManifest(reference)
-  for (const tag of await stores.tags.pointingAt(name, ref.digest.value)) await stores.tags.delete(name, tag)
-  try {
-    const subject = parseManifest(manifest.bytes, manifest.mediaType).subject
-    if (subject) await stores.referrers.remove(name, subject.digest, ref.digest)
-  } catch {
-    // A stored manifest always parsed when it was pushed; nothing to unindex if it no longer does.
-  }
-  await stores.manifests.delete(name, ref.digest)
   ctx.emit('delete', name, { kind: 'manifest', digest: ref.digest.value, mediaType: manifest.mediaType })
   return respond(202, { 'Content-Length': '0' })
 }

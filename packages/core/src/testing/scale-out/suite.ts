@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concurrencyTests } from './concurrency-tests.js'
+import { raceTests } from './race-tests.js'
 import { expectServedByAll, MiB, sha256Of, toChunks } from './image.js'
 import { finishUpload, openUpload, patchChunk, patchStream, uploadStatus } from './upload-client.js'
 
@@ -38,6 +39,8 @@ export interface ScaleOutSuiteOptions {
   /** Size of that whole blob (two chunks and a shorter last one); default 2 chunks + 99 bytes. */
   killedBlobSize?: number
   storageChecks?: ScaleOutStorageChecks
+  /** Rounds of each race between a delete and a write (see race-tests.ts); default 20. */
+  raceRounds?: number
   /** Per test; default 180 s. */
   testTimeoutMs?: number
   /** For starting and stopping the processes; default 240 s. */
@@ -63,6 +66,7 @@ function toSettings(options: ScaleOutSuiteOptions): ScaleOutSuiteSettings {
     killedChunkSize,
     killedBlobSize: options.killedBlobSize ?? 2 * killedChunkSize + 99,
     storageChecks: options.storageChecks ?? {},
+    raceRounds: options.raceRounds ?? 20,
     testTimeoutMs: options.testTimeoutMs ?? 180_000,
     hookTimeoutMs: options.hookTimeoutMs ?? 240_000,
   }
@@ -132,6 +136,7 @@ export function describeScaleOutSuite(name: string, startProcess: () => Promise<
     )
 
     concurrencyTests(() => pair, settings)
+    raceTests(() => pair, settings, start)
 
     it(
       'lets another process finish an upload after the process that acknowledged a chunk is killed with SIGKILL',

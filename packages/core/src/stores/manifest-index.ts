@@ -1,0 +1,169 @@
+/**
+ * The manifest index: revisions, the tags that point at them and the referrers entries, changed
+ * together so that racing pushes and deletes — in one process or in several sharing the storage —
+ * never leave a state that no order of those requests explains.
+ *
+ * ## The rule
+ *
+ * 1. **Nothing is removed, only tombstoned.** Deleting a revision or a tag overwrites its object
+ *    with a tombstone by compare-and-swap against the version the delete read. Objects are never
+ *    removed by a request (the garbage collector removes old tombstones after a grace period). The
+ *    driver contract has no conditional delete — radosgw, for one, ignores `If-Match` on DELETE — so
+ *    an unconditional delete issued late would remove whatever a push wrote in the meantime.
+ * 2. **Every write is new.** Each revision and tag write carries a random nonce, so it has an ETag
+ *    no earlier write had (S3's ETag is the body's MD5 and would repeat otherwise). A delete that
+ *    read a version before a push rewrote it therefore fails its compare-and-swap.
+ * 3. **A push checks its own revision last.** A push writes the revision, then its tags (always
+ *    rewritten, even when they already point at the digest) and its referrers entry, then reads the
+ *    revision's ETag: if it is still the one it wrote, the push is done. If a delete tombstoned it
+ *    meanwhile, the push writes the revision again and repeats; if another push rewrote it, the
+ *    push rewrites its tags and checks against that push's version.
+ * 4. **A delete stops as soon as the revision lives again.** DELETE by digest tombstones the revision
+ *    against the version it read (losing that race means a push came later: the delete is ordered
+ *    before it and changes nothing more), then tombstones each tag pointing at the digest: it reads
+ *    the tag, checks the revision is still *its* tombstone, and tombstones the tag against the
+ *    version it read. The first time the revision is not its tombstone, it stops.
+ * 5. **Readers hide what points at nothing.** A tag resolves, and is listed, only when it and its
+ *    revision are live; a referrers entry is listed only when its revision is live.
+ *
+ * ## Why that is enough
+ *
+ * When a push is acknowledged, its revision has kept the ETag `e` it checked across the whole time
+ * since it wrote its tags (ETags never repeat). A delete that tombstones the revision later read `e`,
+ * so it comes after the push, and removes the push's tags too — the push then the delete. A delete
+ * holding an older tombstone can remove a tag only through a version it read while the revision was
+ * that tombstone, i.e. before the push's last revision write — and the push wrote its tags after
+ * that. So an acknowledged push is whole unless a delete ordered after it removed it whole, and no
+ * live tag is left pointing at a deleted revision except while a DELETE is in flight — or after a
+ * process died in the middle of one; rule 5 hides those tags from every reader.
+ *
+ * Known limit: a tag left behind by a DELETE that died half-way (hidden by rule 5) comes back if the
+ * same manifest is pushed again, as if that DELETE had not happened.
+ */
+import type { Digest } from '../grammar/digest.js'
+import type { ManifestStore, StoredManifest } from './manifest-store.js'
+import type { ReferrerDescriptor, ReferrersStore } from './referrers-store.js'
+import type { TagStore } from './tag-store.js'
+import { mapLimited } from './map-limited.js'
+import { toDigest } from '../grammar/digest.js'
+import { RegistryError } from '../errors/registry-error.js'
+
+/** What a push stores besides the revision. */
+export interface PushTargets {
+  tags: readonly string[]
+  /** The referrers entry, when the manifest has a `subject`. */
+  referrer?: { subject: Digest; descriptor: ReferrerDescriptor }
+}
+
+/** Revisions, tags and referrers entries, changed by the rule above. */
+export interface ManifestIndex {
+  /** The digest of a live tag whose revision is live. */
+  resolveTag(repository: string, tag: string): Promise<string | undefined>
+  /** Stores a revision with its tags and referrers entry; whole when it resolves. */
+  push(repository: string, digest: Digest, manifest: StoredManifest, targets: PushTargets): Promise<void>
+  /** Deletes a revision and the tags pointing at it; the deleted manifest, or `undefined` when there was none. */
+  deleteManifest(repository: string, digest: Digest): Promise<StoredManifest | undefined>
+  /** Deletes one tag; whether it existed (pointing at a live revision). */
+  deleteTag(repository: string, tag: string): Promise<boolean>
+  /** Visible tags after `last`, in lexical order, at most `limit`, and whether more may follow. */
+  listTags(repository: string, limit: number, last?: string): Promise<{ tags: string[]; more: boolean }>
+  /** Referrers of `subject` whose revisions are live. */
+  listReferrers(repository: string, subject: Digest): Promise<ReferrerDescriptor[]>
+}
+
+/** How many times a push follows concurrent changes of its revision before it gives up. */
+const MAX_PUSH_ROUNDS = 64
+/** How many storage calls one listing runs at once. */
+const LISTING_CONCURRENCY = 32
+
+export function createManifestIndex(manifests: ManifestStore, tags: TagStore, referrers: ReferrersStore): ManifestIndex {
+  async function isLive(repository: string, digest: string | undefined): Promise<boolean> {
+    const parsed = digest === undefined ? undefined : toDigest(digest)
+    return parsed !== undefined && (await manifests.exists(repository, parsed))
+  }
+
+  async function resolveTag(repository: string, tag: string): Promise<string | undefined> {
+    const state = await tags.read(repository, tag)
+    return state?.digest !== undefined && (await isLive(repository, state.digest)) ? state.digest : undefined
+  }
+
+  /** Rule 4, for one tag: tombstones it while it points at `digest` and the revision is still `tombstone`. */
+  async function untagWhileDeleted(repository: string, tag: string, digest: Digest, tombstone: string): Promise<boolean> {
+    for (;;) {
+      const state = await tags.read(repository, tag)
+      if (state?.digest !== digest.value) return true
+      if ((await manifests.currentEtag(repository, digest)) !== tombstone) return false
+      if (await tags.tombstone(repository, tag, state.etag)) return true
+    }
+  }
+
+  async function* storedTags(repository: string): AsyncGenerator<string> {
+    let last: string | undefined
+    for (;;) {
+      const page = await tags.list(repository, 1000, last)
+      yield* page.tags
+      if (!page.more || page.tags.length === 0) return
+      last = page.tags[page.tags.length - 1]
+    }
+  }
+
+  return {
+    resolveTag,
+
+    async push(repository, digest, manifest, targets) {
+      let expected = await manifests.put(repository, digest, manifest)
+      for (let round = 1; ; round++) {
+        // Each round follows another writer's change of this revision; so many means something is wrong.
+        if (round > MAX_PUSH_ROUNDS) throw new RegistryError('UNAVAILABLE', { message: 'the manifest kept changing while it was pushed; try again' })
+        for (const tag of targets.tags) await tags.set(repository, tag, digest.value)
+        if (targets.referrer) await referrers.add(repository, targets.referrer.subject, digest, targets.referrer.descriptor)
+        const now = await manifests.read(repository, digest)
+        if (now?.etag === expected) return
+        // Another push rewrote it: our tags again, checked against that version. Deleted: write it again.
+        expected = now?.manifest ? now.etag : await manifests.put(repository, digest, manifest)
+      }
+    },
+
+    async deleteManifest(repository, digest) {
+      const state = await manifests.read(repository, digest)
+      if (!state?.manifest) return undefined
+      const tombstone = await manifests.tombstone(repository, digest, state.etag)
+      // Lost the race to a push (or a delete): ordered before that write, this delete changes nothing more.
+      if (tombstone === undefined) return state.manifest
+      for await (const tag of storedTags(repository)) {
+        if (!(await untagWhileDeleted(repository, tag, digest, tombstone))) break
+      }
+      return state.manifest
+    },
+
+    async deleteTag(repository, tag) {
+      const state = await tags.read(repository, tag)
+      if (state?.digest === undefined || !(await isLive(repository, state.digest))) return false
+      // Losing the compare-and-swap means a push re-set the tag after we read it: this delete came first.
+      await tags.tombstone(repository, tag, state.etag)
+      return true
+    },
+
+    async listTags(repository, limit, last) {
+      const visible: string[] = []
+      let cursor = last
+      for (;;) {
+        const page = await tags.list(repository, Math.max(limit, 100), cursor)
+        const live = await mapLimited(page.tags, LISTING_CONCURRENCY, async (tag) => (await resolveTag(repository, tag)) !== undefined)
+        for (let i = 0; i < page.tags.length; i++) {
+          if (!live[i]) continue
+          visible.push(page.tags[i]!)
+          if (visible.length === limit) return { tags: visible, more: i < page.tags.length - 1 || page.more }
+        }
+        if (!page.more || page.tags.length === 0) return { tags: visible, more: false }
+        cursor = page.tags[page.tags.length - 1]
+      }
+    },
+
+    async listReferrers(repository, subject) {
+      const all = await referrers.list(repository, subject)
+      const live = await mapLimited(all, LISTING_CONCURRENCY, (d) => isLive(repository, d.digest))
+      return all.filter((_, i) => live[i])
+    },
+  }
+}

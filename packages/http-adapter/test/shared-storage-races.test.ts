@@ -1,0 +1,17 @@
+import { createMemoryDriver, createRegistry } from '@wharf/core'
+import { describeScaleOutSuite } from '@wharf/core/testing'
+import { startRegistry } from '@wharf/http-adapter'
+
+// Two registry instances in one process on one in-memory driver, each on its own port: the scale-out
+// kit's scenarios (races of deletes and writes among them) at in-process speed, with many rounds.
+const storage = createMemoryDriver()
+
+describeScaleOutSuite(
+  'two in-process registries on one memory driver',
+  async () => {
+    const running = await startRegistry(createRegistry({ storage }))
+    let closed: Promise<void> | undefined
+    return { url: running.url, stop: () => (closed ??= running.close()) }
+  },
+  { raceRounds: 60, chunkedBlobSize: 256 * 1024 + 5, chunkSizes: [64 * 1024], streamedBlobSize: 512 * 1024 + 3, killedChunkSize: 64 * 1024 },
+)
