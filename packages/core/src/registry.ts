@@ -23,6 +23,8 @@ import { createManifestStore } from './stores/manifest-store.js'
 import { createReferrersStore } from './stores/referrers-store.js'
 import { createTagStore } from './stores/tag-store.js'
 import { createUploadService } from './uploads/upload-service.js'
+import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
+import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
 
 /** Options of {@link createRegistry}. */
 export interface RegistryOptions {
@@ -50,6 +52,12 @@ export interface RegistryOptions {
    * trust). Default false: `Location` is a path, which every client resolves against the request URL.
    */
   trustForwardedHeaders?: boolean
+  /**
+   * A registry:2 tree (`docker/registry/v2/...`) under the same storage root is served in place:
+   * wharf falls back to it for anything it has no record of (see `registry2/`). Default
+   * `{ mode: 'auto' }`: on when such a tree is found and `migrate` has not completed.
+   */
+  registry2?: Registry2Options
   /** How long an upload request holds its session before renewing. Default 30 s. */
   uploadLeaseMs?: number
   /** Told about unexpected failures (answered as 500 without details). */
@@ -68,17 +76,21 @@ export interface Registry {
   /** Push, pull, mount and delete events. */
   readonly events: RegistryEvents
   readonly storage: StorageDriver
+  /** Whether a registry:2 tree was found and whether reads fall back to it (looked up once). */
+  registry2Status(): Promise<Registry2Status>
   /** Removes upload sessions idle for longer than `olderThanMs`; returns their ids. */
   purgeUploads(options: { olderThanMs: number; dryRun?: boolean }): Promise<string[]>
   /** Releases the storage driver's resources. */
   close(): Promise<void>
 }
 
-function createStores(storage: StorageDriver, options: RegistryOptions): Stores {
-  const catalog = createCatalogStore(storage)
-  const blobs = createBlobStore(storage, catalog)
-  const manifests = createManifestStore(storage)
-  const tags = createTagStore(storage)
+/** The stores on one driver, with the registry:2 fallback layered in (also used by `migrate`). */
+export function createStores(storage: StorageDriver, options: Pick<RegistryOptions, 'uploadLeaseMs'>, registry2: Registry2Source): Stores {
+  const fallback = () => registry2.fallback()
+  const catalog = withRegistry2Catalog(createCatalogStore(storage), fallback)
+  const blobs = createBlobStore(storage, catalog, { registry2: { files: registry2.files, fallback } })
+  const manifests = withRegistry2Manifests(createManifestStore(storage), fallback)
+  const tags = withRegistry2Tags(createTagStore(storage), fallback)
   const referrers = createReferrersStore(storage)
   return {
     driver: storage,
@@ -121,7 +133,8 @@ function validateRoute(route: Route): void {
 export function createRegistry(options: RegistryOptions): Registry {
   const storage = options.storage
   const auth = options.auth ?? createAllowAllAuth()
-  const stores = createStores(storage, options)
+  const registry2 = createRegistry2Source(storage, options.registry2)
+  const stores = createStores(storage, options, registry2)
   const hub = createEventHub()
   const settings: HandlerSettings = {
     deleteEnabled: options.deleteEnabled ?? true,
@@ -229,6 +242,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     storage,
     handle,
     fetch: async (request) => toWebResponse(await handle(request)),
+    registry2Status: () => registry2.status(),
     purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
     async close() {
       await storage.close?.()

@@ -1,18 +1,24 @@
 /** What the command line asks for. */
 export type CliCommand =
   | { kind: 'serve'; configPath?: string }
+  | { kind: 'migrate'; configPath?: string; dryRun: boolean }
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'error'; message: string }
 
 export const USAGE = `Usage: wharf [serve] [config.yml]
+       wharf migrate [config.yml] [--dry-run]
 
 Starts the wharf registry. The configuration file has registry:2's format; without one,
 REGISTRY_CONFIGURATION_PATH names it, or wharf runs on its defaults (127.0.0.1:5000, ./data).
 Every REGISTRY_<PATH> environment variable overrides the matching key
 (REGISTRY_STORAGE_S3_BUCKET sets storage.s3.bucket).
 
+\`migrate\` writes wharf's records for the registry:2 data on the configured storage (no blob
+bytes are copied); it is resumable, idempotent and safe while servers run.
+
 Options:
+  --dry-run       (migrate) count what would be written, write nothing
   -h, --help      show this help
   -v, --version   show the version
 `
@@ -25,6 +31,15 @@ export function toCliCommand(args: readonly string[]): CliCommand {
   const rest = [...args]
   if (rest.some((arg) => arg === '-h' || arg === '--help' || arg === 'help')) return { kind: 'help' }
   if (rest.some((arg) => arg === '-v' || arg === '--version' || arg === 'version')) return { kind: 'version' }
+  if (rest[0] === 'migrate') {
+    rest.shift()
+    const dryRun = rest.includes('--dry-run')
+    const args = rest.filter((arg) => arg !== '--dry-run')
+    const option = args.find((arg) => arg.startsWith('-'))
+    if (option) return { kind: 'error', message: `unknown option ${option}` }
+    if (args.length > 1) return { kind: 'error', message: `expected at most one configuration file, got ${args.join(' ')}` }
+    return { kind: 'migrate', dryRun, ...(args[0] === undefined ? {} : { configPath: args[0] }) }
+  }
   if (rest[0] === 'serve') rest.shift()
   else if (rest[0] === 'garbage-collect') return { kind: 'error', message: 'garbage-collect is not supported by wharf yet' }
   const option = rest.find((arg) => arg.startsWith('-'))

@@ -6,9 +6,11 @@ import { loadConfig } from './config/load-config.js'
 import { toServerOptions } from './server-options.js'
 import { startServer, type RunningServer } from './start-server.js'
 import { startMemoryTrim } from './memory-trim.js'
+import { runMigrate } from './migrate-command.js'
 
 /**
- * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2. Exit codes:
+ * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2 (and
+ * `wharf migrate`, see migrate-command.ts). Exit codes:
  * 0 after a graceful stop (SIGTERM/SIGINT), 1 when the server cannot start (e.g. port in use),
  * 2 for a bad command line or configuration.
  */
@@ -17,6 +19,15 @@ async function main(): Promise<void> {
   if (command.kind === 'help') return void process.stdout.write(USAGE)
   if (command.kind === 'version') return void process.stdout.write(`${readVersion()}\n`)
   if (command.kind === 'error') return fail(`${command.message}\n\n${USAGE}`, 2)
+  if (command.kind === 'migrate') {
+    try {
+      process.exitCode = await runMigrate(command)
+    } catch (error) {
+      if (isConfigError(error)) return fail(`configuration error: ${error.message}`, 2)
+      throw error
+    }
+    return
+  }
 
   // Installed before anything starts: a signal that arrives while the server is starting (even
   // right after it logged that it listens) still gets a graceful stop, never the default kill.

@@ -16,6 +16,7 @@ import { createNotifier, type Notifier } from './notifications/notifier.js'
 import { createRequestListener } from './request-listener.js'
 import type { ServerOptions } from './server-options.js'
 import { withStorageMetrics } from './storage-metrics.js'
+import { logRegistry2Status } from './registry2-notice.js'
 import { createUploadPurger } from './upload-purger.js'
 
 /** A running standalone server. */
@@ -59,6 +60,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     readOnly,
     redirect: !config.storage.redirect.disable && storage.capabilities.redirect,
     sparseManifests: toSparseManifests(config.validation),
+    registry2: { mode: config.storage.registry2 },
     onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })
   const driverType = toStorageDriverType(config.storage)
@@ -133,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     'wharf registry listening',
   )
+  await logRegistry2Status(registry, logger)
 
   let closing: Promise<void> | undefined
   const close = (drainTimeoutMs: number) => {

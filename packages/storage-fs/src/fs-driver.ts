@@ -6,6 +6,7 @@ import { putObject } from './put-object.js'
 import { getObject, readObject, statObject } from './read-object.js'
 import { abortWrite, appendWrite, finishWrite, startWrite } from './resumable-write.js'
 import { sweepLeftovers, type SweepOptions } from './sweep.js'
+import { createFsRegistry2Files } from './registry2-files.js'
 import type { FsContext } from './fs-context.js'
 
 /** Options of {@link createFsDriver}. */
@@ -60,5 +61,7 @@ export function createFsDriver(options: FsDriverOptions): FsDriver {
     finishWrite: (state, opts) => finishWrite(ctx, state, opts),
     abortWrite: (state, opts) => abortWrite(ctx, state, opts),
     sweep: (opts) => sweepLeftovers(ctx, opts),
+    // registry:2 writes plain files (no `,` suffix) under the same root: served in place.
+    registry2Files: createFsRegistry2Files(ctx.root),
   }
 }

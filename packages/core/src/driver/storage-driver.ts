@@ -1,3 +1,5 @@
+import type { Registry2Files } from '../registry2/registry2-files.js'
+
 /**
  * The storage driver contract: everything the registry's stores need from a backend.
  *
@@ -86,6 +88,13 @@ export interface StorageDriver {
    * Present only when `capabilities.redirect` is true.
    */
   presignGet?(key: string, expiresInSeconds: number): Promise<string>
+
+  /**
+   * Optional: registry:2's files under the same root, by their own paths (`registry2/`), for drivers
+   * whose keys are not plain file names (the fs driver adds a `,` to each). Drivers whose object
+   * names are their keys (S3, Azure) leave it out: the registry then reads those paths as keys.
+   */
+  readonly registry2Files?: Registry2Files
 
   /** Optional: releases connections, timers and files. */
   close?(): Promise<void>

@@ -6,6 +6,8 @@
  * data/<upload-id>                                blob bytes, written by an upload and never moved
  * uploads/<upload-id>                             upload session record (JSON), compare-and-swap
  * catalog/<repository>                            marker: the repository exists (for _catalog paging)
+ * migrations/registry2                            `migrate`'s checkpoint and result (JSON), see registry2/
+ * docker/registry/v2/...                          registry:2's tree, read-only (registry2/registry2-layout.ts)
  * repositories/<repository>/
  *   _layers/<alg>/<hex>                           link: blob readable through this repository, JSON {size, key}
  *   _manifests/revisions/<alg>/<hex>              manifest: "<media type>\n" + the exact pushed bytes
@@ -31,6 +33,7 @@ export const keys = {
   upload: (uploadId: string) => `uploads/${uploadId}`,
   uploadsPrefix: () => 'uploads/',
   catalogPrefix: () => 'catalog/',
+  registry2Migration: () => 'migrations/registry2',
   catalogEntry: (repository: string) => `catalog/${repository}`,
   layerLink: (repository: string, d: Digest) => `repositories/${repository}/_layers/${d.algorithm}/${d.hex}`,
   manifestRevision: (repository: string, d: Digest) =>

@@ -4,6 +4,18 @@ import { isDriverError } from '../driver/driver-error.js'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+/**
+ * The ETag a store reports for state that wharf has no object for (an entry read from registry:2's
+ * tree, see `registry2/`). A compare-and-swap against it is a create-only write: it succeeds only
+ * while wharf still has no object there, which is what "unchanged since read" means for it.
+ */
+export const NO_OBJECT_ETAG = '\u0000no-object'
+
+/** The put condition for "still as I read it": create-only for {@link NO_OBJECT_ETAG}. */
+export function toCondition(ifMatch: string): { ifMatch: string } | { ifNoneMatch: '*' } {
+  return ifMatch === NO_OBJECT_ETAG ? { ifNoneMatch: '*' } : { ifMatch }
+}
+
 /** A JSON value read from storage together with the ETag to compare-and-swap it with. */
 export interface Versioned<T> {
   value: T

@@ -37,6 +37,15 @@
  * live tag is left pointing at a deleted revision except while a DELETE is in flight — or after a
  * process died in the middle of one; rule 5 hides those tags from every reader.
  *
+ * ## Content wharf has no object for (registry:2's tree)
+ *
+ * With a registry:2 tree under the same root (`registry2/`), the tag and revision stores report an
+ * entry found only there with the ETag `NO_OBJECT_ETAG`, and a compare-and-swap against it is a
+ * create-only write. Rules 1–5 then hold unchanged: deleting such an entry writes a wharf tombstone
+ * that shadows it (registry:2's files are never touched), and a push that writes first makes the
+ * delete's create-only tombstone fail, ordering the delete before the push. `adopt` (used by
+ * `migrate`) writes only where wharf has no object, so it never revives what a delete tombstoned.
+ *
  * Known limit: a tag left behind by a DELETE that died half-way (hidden by rule 5) comes back if the
  * same manifest is pushed again, as if that DELETE had not happened.
  */
@@ -61,6 +70,12 @@ export interface ManifestIndex {
   resolveTag(repository: string, tag: string): Promise<string | undefined>
   /** Stores a revision with its tags and referrers entry; whole when it resolves. */
   push(repository: string, digest: Digest, manifest: StoredManifest, targets: PushTargets): Promise<void>
+  /**
+   * Records content found in registry:2's tree: the revision, then each tag and the referrers entry,
+   * each only where wharf has no object yet (create-only, so a tombstone or a newer push wins). Tags
+   * are adopted only while the revision is live. Returns how many objects it wrote (0 on a re-run).
+   */
+  adopt(repository: string, digest: Digest, manifest: StoredManifest, targets: PushTargets): Promise<number>
   /** Deletes a revision and the tags pointing at it; the deleted manifest, or `undefined` when there was none. */
   deleteManifest(repository: string, digest: Digest): Promise<StoredManifest | undefined>
   /** Deletes one tag; whether it existed (pointing at a live revision). */
@@ -122,6 +137,14 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
         // Another push rewrote it: our tags again, checked against that version. Deleted: write it again.
         expected = now?.manifest ? now.etag : await manifests.put(repository, digest, manifest)
       }
+    },
+
+    async adopt(repository, digest, manifest, targets) {
+      let written = (await manifests.create(repository, digest, manifest)) === undefined ? 0 : 1
+      if (!(await manifests.exists(repository, digest))) return written
+      for (const tag of targets.tags) if (await tags.create(repository, tag, digest.value)) written++
+      if (targets.referrer && (await referrers.addOnce(repository, targets.referrer.subject, digest, targets.referrer.descriptor))) written++
+      return written
     },
 
     async deleteManifest(repository, digest) {

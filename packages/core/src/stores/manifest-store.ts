@@ -3,6 +3,7 @@ import type { StorageDriver } from '../driver/storage-driver.js'
 import { isDriverError } from '../driver/driver-error.js'
 import type { Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
+import { toCondition } from './json-objects.js'
 
 /** A stored manifest: its media type and the exact bytes that were pushed. */
 export interface StoredManifest {
@@ -38,7 +39,12 @@ export interface ManifestStore {
   read(repository: string, digest: Digest): Promise<RevisionState | undefined>
   /** Writes the revision (whatever was there, live or tombstone); returns the new ETag. */
   put(repository: string, digest: Digest, manifest: StoredManifest): Promise<string>
-  /** Replaces the revision with a tombstone if its ETag is still `ifMatch`; the tombstone's ETag, or `undefined` if it changed. */
+  /** Writes the revision only if wharf has no object for it (live or tombstone); its ETag, or `undefined` when one existed. */
+  create(repository: string, digest: Digest, manifest: StoredManifest): Promise<string | undefined>
+  /**
+   * Replaces the revision with a tombstone if its ETag is still `ifMatch` (create-only for
+   * `NO_OBJECT_ETAG`); the tombstone's ETag, or `undefined` if it changed.
+   */
   tombstone(repository: string, digest: Digest, ifMatch: string): Promise<string | undefined>
   /** The revision's current ETag, read from storage (no cache); `undefined` when there is none. */
   currentEtag(repository: string, digest: Digest): Promise<string | undefined>
@@ -137,11 +143,22 @@ export function createManifestStore(driver: StorageDriver, options: ManifestStor
       remember(key, { etag, manifest })
       return etag
     },
+    async create(repository, digest, manifest) {
+      const key = keys.manifestRevision(repository, digest)
+      try {
+        const { etag } = await driver.put(key, encode(manifest.mediaType, manifest.bytes), { ifNoneMatch: '*' })
+        remember(key, { etag, manifest })
+        return etag
+      } catch (error) {
+        if (isDriverError(error, 'precondition-failed')) return undefined
+        throw error
+      }
+    },
     async tombstone(repository, digest, ifMatch) {
       const key = keys.manifestRevision(repository, digest)
       forget(key)
       try {
-        const { etag } = await driver.put(key, encoder.encode(`${TAB}${nonce()}\n`), { ifMatch })
+        const { etag } = await driver.put(key, encoder.encode(`${TAB}${nonce()}\n`), toCondition(ifMatch))
         remember(key, { etag })
         return etag
       } catch (error) {

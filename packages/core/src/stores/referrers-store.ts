@@ -1,7 +1,7 @@
 import type { StorageDriver } from '../driver/storage-driver.js'
 import type { Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
-import { readJson, toJsonBytes } from './json-objects.js'
+import { createOnce, readJson, toJsonBytes } from './json-objects.js'
 
 /** An OCI descriptor as listed by the referrers API. */
 export interface ReferrerDescriptor {
@@ -20,6 +20,8 @@ export interface ReferrerDescriptor {
  */
 export interface ReferrersStore {
   add(repository: string, subject: Digest, referrer: Digest, descriptor: ReferrerDescriptor): Promise<void>
+  /** Adds the entry only if there is none yet; whether it did (for idempotent migrations). */
+  addOnce(repository: string, subject: Digest, referrer: Digest, descriptor: ReferrerDescriptor): Promise<boolean>
   list(repository: string, subject: Digest): Promise<ReferrerDescriptor[]>
 }
 
@@ -27,6 +29,9 @@ export function createReferrersStore(driver: StorageDriver): ReferrersStore {
   return {
     async add(repository, subject, referrer, descriptor) {
       await driver.put(keys.referrer(repository, subject, referrer), toJsonBytes(descriptor))
+    },
+    addOnce(repository, subject, referrer, descriptor) {
+      return createOnce(driver, keys.referrer(repository, subject, referrer), toJsonBytes(descriptor))
     },
     async list(repository, subject) {
       const prefix = keys.referrersPrefix(repository, subject)

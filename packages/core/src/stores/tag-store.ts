@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { StorageDriver } from '../driver/storage-driver.js'
 import { isDriverError } from '../driver/driver-error.js'
 import { keys } from '../layout/key-layout.js'
-import { readJson, toJsonBytes } from './json-objects.js'
+import { readJson, toCondition, toJsonBytes } from './json-objects.js'
 
 /** A tag object as read: the digest it points to (`undefined` for a tombstone) and its ETag. */
 export interface TagState {
@@ -25,7 +25,9 @@ export interface TagStore {
   read(repository: string, tag: string): Promise<TagState | undefined>
   /** Points the tag at `digest`, whatever it held; returns the new ETag. */
   set(repository: string, tag: string, digest: string): Promise<string>
-  /** Replaces the tag with a tombstone if its ETag is still `ifMatch`; whether it did. */
+  /** Points the tag at `digest` only if wharf has no object for it (live or tombstone); whether it did. */
+  create(repository: string, tag: string, digest: string): Promise<boolean>
+  /** Replaces the tag with a tombstone if its ETag is still `ifMatch` (create-only for `NO_OBJECT_ETAG`); whether it did. */
   tombstone(repository: string, tag: string, ifMatch: string): Promise<boolean>
   /** Tag names stored after `last` in lexical order (live or not), at most `limit`, and whether more follow. */
   list(repository: string, limit: number, last?: string): Promise<{ tags: string[]; more: boolean }>
@@ -75,11 +77,23 @@ export function createTagStore(driver: StorageDriver, maxCached = 10_000): TagSt
       return etag
     },
 
+    async create(repository, tag, digest) {
+      const key = keys.tag(repository, tag)
+      try {
+        const { etag } = await driver.put(key, toJsonBytes({ digest, nonce: nonce() } satisfies TagRecord), { ifNoneMatch: '*' })
+        remember(key, { digest, etag })
+        return true
+      } catch (error) {
+        if (isDriverError(error, 'precondition-failed')) return false
+        throw error
+      }
+    },
+
     async tombstone(repository, tag, ifMatch) {
       const key = keys.tag(repository, tag)
       known.delete(key)
       try {
-        const { etag } = await driver.put(key, toJsonBytes({ digest: null, nonce: nonce() } satisfies TagRecord), { ifMatch })
+        const { etag } = await driver.put(key, toJsonBytes({ digest: null, nonce: nonce() } satisfies TagRecord), toCondition(ifMatch))
         remember(key, { digest: undefined, etag })
         return true
       } catch (error) {

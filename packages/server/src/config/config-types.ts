@@ -94,6 +94,12 @@ export type StorageConfig = StorageDriverConfig & {
     /** Serve blobs through the registry instead of redirecting clients to S3/Azure. Default false, as registry:2. */
     disable: boolean
   }
+  /**
+   * wharf's own key: whether reads fall back to a registry:2 tree (`docker/registry/v2/...`) under
+   * the same root. `auto` (default): when one is found and `wharf migrate` has not completed;
+   * `on`: always; `off`: never (records `migrate` wrote still read registry:2's bytes).
+   */
+  registry2: 'auto' | 'on' | 'off'
   maintenance: {
     uploadpurging: {
       /** Default true (registry:2's default); off in read-only mode. */

@@ -6,7 +6,8 @@ import type { AzureStorageConfig, S3StorageConfig, StorageConfig, StorageDriverC
 export const STORAGE_DRIVER_TYPES: readonly StorageDriverType[] = ['filesystem', 's3', 'azure', 'inmemory']
 
 /** Keys of `storage` that are settings rather than drivers. */
-const STORAGE_SETTINGS = new Set(['delete', 'redirect', 'maintenance', 'cache', 'tag'])
+const STORAGE_SETTINGS = new Set(['delete', 'redirect', 'maintenance', 'cache', 'tag', 'registry2'])
+const REGISTRY2_MODES = ['auto', 'on', 'off'] as const
 
 const MIB = 1024 * 1024
 
@@ -34,6 +35,7 @@ export function readStorage(r: ConfigReader, defaults: { deleteEnabled: boolean 
     ...driver,
     delete: { enabled: r.boolean('storage.delete.enabled') ?? defaults.deleteEnabled },
     redirect: { disable: r.boolean('storage.redirect.disable') ?? false },
+    registry2: readRegistry2Mode(r),
     maintenance: {
       uploadpurging: {
         enabled: r.boolean('storage.maintenance.uploadpurging.enabled') ?? true,
@@ -44,6 +46,13 @@ export function readStorage(r: ConfigReader, defaults: { deleteEnabled: boolean 
       readonly: { enabled: r.boolean('storage.maintenance.readonly.enabled') ?? false },
     },
   }
+}
+
+/** `storage.registry2` (wharf's own key): whether reads fall back to a registry:2 tree on the same storage. */
+function readRegistry2Mode(r: ConfigReader): (typeof REGISTRY2_MODES)[number] {
+  const mode = r.string('storage.registry2') ?? 'auto'
+  if (!(REGISTRY2_MODES as readonly string[]).includes(mode)) r.fail('storage.registry2', 'auto, on or off', mode)
+  return mode as (typeof REGISTRY2_MODES)[number]
 }
 
 /** `storage.cache.blobdescriptor: inmemory` (in registry:2's stock config) needs nothing in wharf. */

@@ -1,0 +1,76 @@
+import type { ReadOptions, StorageDriver } from '../driver/storage-driver.js'
+import { isDriverError } from '../driver/driver-error.js'
+
+/**
+ * Read-only access to registry:2's files (see `registry2-layout.ts`) by their own paths, which are
+ * not wharf keys: on a filesystem registry:2 writes plain files (`.../data`), while wharf's fs driver
+ * stores key `k` as the file `k,`. On S3 and Azure an object's name is its path, so the driver itself
+ * can serve them ({@link createDriverRegistry2Files}); the fs package provides its own.
+ */
+export interface Registry2Files {
+  /** The whole (small) file, `undefined` when it does not exist. */
+  get(path: string): Promise<Uint8Array | undefined>
+  /** The file's size, `undefined` when it does not exist. */
+  size(path: string): Promise<number | undefined>
+  /** Streams the file or a range of it; throws a `not-found` DriverError when it does not exist. */
+  read(path: string, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>
+  /**
+   * Names of the entries directly inside directory `dir` (files and subdirectories), streamed,
+   * each once, in no promised order. Nothing when `dir` does not exist.
+   */
+  children(dir: string): AsyncIterable<string>
+}
+
+/** Sorts after every character of a key (`z` is the largest in the key alphabet). */
+const PAST_DIRECTORY = '~'
+const PAGE = 1000
+
+/**
+ * Registry:2 files through a driver whose keys are object names (S3, Azure, memory). Directories
+ * are key prefixes; `children` skips over each subdirectory's keys with a start-after cursor
+ * (`dir/child/~`), so a directory of N entries costs about N list calls at worst, not one per key.
+ */
+export function createDriverRegistry2Files(driver: StorageDriver): Registry2Files {
+  return {
+    async get(path) {
+      try {
+        return (await driver.get(path)).body
+      } catch (error) {
+        if (isDriverError(error, 'not-found')) return undefined
+        throw error
+      }
+    },
+    async size(path) {
+      return (await driver.stat(path))?.size
+    },
+    read: (path, options) => driver.read(path, options),
+    async *children(dir) {
+      const prefix = `${dir}/`
+      let startAfter: string | undefined
+      let previous: string | undefined
+      for (;;) {
+        const page = await driver.list(prefix, { limit: PAGE, ...(startAfter === undefined ? {} : { startAfter }) })
+        let lastIsDirectory = false
+        for (const key of page.keys) {
+          const rest = key.slice(prefix.length)
+          const cut = rest.indexOf('/')
+          const child = cut < 0 ? rest : rest.slice(0, cut)
+          lastIsDirectory = cut >= 0
+          if (child === previous) continue
+          previous = child
+          yield child
+        }
+        if (!page.truncated || page.keys.length === 0) return
+        // Jump over the rest of the last child's subtree: its siblings all sort after `child/~`.
+        startAfter = lastIsDirectory ? `${prefix}${previous}/${PAST_DIRECTORY}` : page.keys[page.keys.length - 1]
+      }
+    },
+  }
+}
+
+/** Collects an async iterable (for directories that are small by nature, such as one repository's tags). */
+export async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const item of items) all.push(item)
+  return all
+}
