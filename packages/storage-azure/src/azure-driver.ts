@@ -5,7 +5,7 @@ import { DriverError, type ObjectInfo, type StorageDriver } from '@wharf/core'
 import { createAzureConnection, type AzureDriverOptions } from './azure-client.js'
 import { toDriverError } from './azure-errors.js'
 import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, createBlockWrites } from './block-write.js'
-import { listKeys, walkKeys } from './list-keys.js'
+import { listChildren, listKeys, walkKeys } from './list-keys.js'
 
 /** How many single-blob deletes `deletePrefix` keeps in flight. */
 const DELETE_CONCURRENCY = 16
@@ -18,7 +18,8 @@ const DOWNLOAD_RESUMES = 3
  * - small objects are block blobs written in one `Put Blob`, create-only with `If-None-Match: *`
  *   and compare-and-swap with `If-Match: <etag>`, both enforced by the service;
  * - reads are ranged `Get Blob` calls streamed with backpressure and cancelled with the reader;
- * - listing is `List Blobs` with a prefix, `startFrom` for the cursor and `maxresults` for the limit;
+ * - listing is `List Blobs` with a prefix, `startFrom` for the cursor and `maxresults` for the limit,
+ *   and one level at a time with `listBlobsByHierarchy` (`listChildren`);
  * - resumable writes stage blocks on the final blob name and commit the block list at the end:
  *   nothing is visible before, and nothing is copied (see `block-write.ts`);
  * - `presignGet` signs a read-only SAS URL when `redirect` is on and an account key is known.
@@ -123,6 +124,11 @@ export function createAzureDriver(options: AzureDriverOptions): StorageDriver {
         ...(opts.startAfter !== undefined ? { startAfter: toBlobName(opts.startAfter) } : {}),
       })
       return { keys: page.keys.map(toKey), truncated: page.truncated }
+    },
+
+    async *listChildren(prefix, opts = {}) {
+      await ready()
+      yield* listChildren(container, toBlobName(prefix), opts.signal)
     },
 
     async delete(key, opts = {}) {

@@ -57,3 +57,30 @@ export async function* walkKeys(container: ContainerClient, prefix: string, sign
     throw toDriverError(error, `list ${prefix}`)
   }
 }
+
+/**
+ * The driver's `listChildren`: one level under `prefix` (a full blob-name prefix ending with `/`)
+ * with `listBlobsByHierarchy('/')`, one call per 5,000 entries. Blob names come back relative to
+ * `prefix`, deeper names folded into `dir/` entries. Each page holds a contiguous run of the merged
+ * lexical order, with blobs and prefixes each sorted, so merging per page keeps the whole in order.
+ */
+export async function* listChildren(container: ContainerClient, prefix: string, signal?: AbortSignal): AsyncGenerator<string> {
+  const pages = container.listBlobsByHierarchy('/', { prefix, abortSignal: signal }).byPage({ maxPageSize: MAX_PAGE })
+  for (;;) {
+    let next
+    try {
+      next = await pages.next()
+    } catch (error) {
+      throw toDriverError(error, `list ${prefix}`)
+    }
+    if (next.done || !next.value) return
+    const blobs = next.value.segment.blobItems.map((item) => item.name.slice(prefix.length))
+    const dirs = (next.value.segment.blobPrefixes ?? []).map((item) => item.name.slice(prefix.length))
+    let i = 0
+    let j = 0
+    while (i < blobs.length || j < dirs.length) {
+      if (j >= dirs.length || (i < blobs.length && blobs[i]! <= dirs[j]!)) yield blobs[i++]!
+      else yield dirs[j++]!
+    }
+  }
+}

@@ -2,6 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { DriverError, isDriverError, type ListPage, type PutOptions, type StorageDriver } from '@wharf/core'
 import { createS3Client } from './create-s3-client.js'
+import { createListChildren } from './list-children.js'
 import { createMultipartWrites } from './multipart-write.js'
 import { MIN_PART_SIZE } from './part-plan.js'
 import { createS3Bucket } from './s3-bucket.js'
@@ -15,7 +16,8 @@ import { toWebStream } from './to-web-stream.js'
  * - small objects with create-only and compare-and-swap writes through S3's conditional PutObject
  *   (`If-None-Match: *`, `If-Match`), declared as `conditionalWrites` unless turned off;
  * - ranged streaming reads that follow the consumer's pace and stop fetching when cancelled;
- * - ordered, paged listing (one ListObjectsV2 call per page) and batched prefix deletes;
+ * - ordered, paged listing (one ListObjectsV2 call per page), one level at a time with
+ *   `Delimiter=/` (`listChildren`), and batched prefix deletes;
  * - resumable writes on multipart uploads, continued by any process from their JSON state, with
  *   chunks of any size (`minChunkSize` 5 MiB is advertised, smaller chunks cost a re-upload of at
  *   most a part), bounded memory, and a commit that does not copy the bytes;
@@ -110,6 +112,8 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
       if (limit <= 0) return { keys: [], truncated: (await bucket.list(prefix, { ...opts, limit: 1 })).keys.length > 0 }
       return bucket.list(prefix, { ...opts, limit })
     },
+
+    listChildren: createListChildren(client, resolved.bucket, resolved.prefix),
 
     delete: (key, opts = {}) => bucket.deleteObject(key, opts.signal),
     deletePrefix: (prefix, opts = {}) => bucket.deletePrefix(prefix, opts.signal),

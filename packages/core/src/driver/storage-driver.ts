@@ -54,6 +54,19 @@ export interface StorageDriver {
    */
   list(prefix: string, options?: ListOptions): Promise<ListPage>
 
+  /**
+   * Optional: one level of the key tree, for backends that list with a delimiter (S3
+   * `ListObjectsV2` with `Delimiter=/`, Azure `listBlobsByHierarchy`). Yields, relative to `prefix`
+   * (which ends with `/`), every key directly under it (`name`) and, once each, the first segment
+   * of deeper keys followed by `/` (`dir/`, as a directory would be), in lexical order of the full
+   * keys, streamed one backend call (page) at a time. Nothing when no key starts with `prefix`.
+   *
+   * Readers of directory-shaped trees use it: registry:2's layout (`registry2/`) has one directory
+   * per blob and per link. Without it they skip each subdirectory with `list` and a start-after
+   * cursor, which costs about one call per subdirectory instead of one per thousand entries.
+   */
+  listChildren?(prefix: string, options?: OperationOptions): AsyncIterable<string>
+
   /** Deletes one object. Deleting a missing key is not an error. */
   delete(key: string, options?: OperationOptions): Promise<void>
 

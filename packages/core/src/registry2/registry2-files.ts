@@ -27,10 +27,13 @@ const PAGE = 1000
 
 /**
  * Registry:2 files through a driver whose keys are object names (S3, Azure, memory). Directories
- * are key prefixes; `children` skips over each subdirectory's keys with a start-after cursor
- * (`dir/child/~`), so a directory of N entries costs about N list calls at worst, not one per key.
+ * are key prefixes. `children` uses the driver's delimiter listing (`listChildren`) when it has
+ * one: a directory of N entries costs N / 1000 list calls. Otherwise it skips over each
+ * subdirectory's keys with a start-after cursor (`dir/child/~`): about N list calls at worst,
+ * still not one per key.
  */
 export function createDriverRegistry2Files(driver: StorageDriver): Registry2Files {
+  const listChildren = driver.listChildren?.bind(driver)
   return {
     async get(path) {
       try {
@@ -46,6 +49,17 @@ export function createDriverRegistry2Files(driver: StorageDriver): Registry2File
     read: (path, options) => driver.read(path, options),
     async *children(dir) {
       const prefix = `${dir}/`
+      if (listChildren) {
+        let previous: string | undefined
+        for await (const entry of listChildren(prefix)) {
+          const child = entry.endsWith('/') ? entry.slice(0, -1) : entry
+          // registry:2 never has a file and a directory of one name; if a store has, report it once when adjacent.
+          if (child === previous) continue
+          previous = child
+          yield child
+        }
+        return
+      }
       let startAfter: string | undefined
       let previous: string | undefined
       for (;;) {

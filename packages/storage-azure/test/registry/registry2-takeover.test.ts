@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRegistry, migrateRegistry2, type Registry, type StorageDriver } from '@wharf/core'
+import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
+import { createAzureDriver } from '../../src/index.js'
+import { freshContainer, keyOptions, sdkService } from '../connection.js'
+import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../server/test/registry2/reference-registry2.js'
+import { OciLayout, getManifest, skopeo } from '../../../server/test/registry2/registry2-content.js'
+import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../server/test/registry2/registry2-scenario.js'
+
+/** Every file under `dir`, as paths relative to it (`/`-separated), streamed. */
+async function* filesUnder(dir: string): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) yield relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/')
+  }
+}
+
+/**
+ * Debian's registry:2 build has no azure driver, so registry:2 writes its tree on a filesystem and
+ * the tree is uploaded into Azurite under a prefix, path for path, as registry:2's azure driver
+ * lays it out (blob names are the paths, no directories). wharf on that container and prefix
+ * serves it in place, migrates it twice (the second run writes nothing) and takes new pushes.
+ */
+describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('taking over a registry:2 tree on Azure Blob (Azurite)', () => {
+  const container = freshContainer('registry2')
+  const prefix = 'registry'
+  let dir: string
+  let reference: ReferenceRegistry
+  let storage: StorageDriver
+  let content: Registry2Content
+  let wharf: { registry: Registry; server: RunningRegistry } | undefined
+
+  const start = async () => {
+    const registry = createRegistry({ storage: createAzureDriver(keyOptions(container, { prefix })), onError: (error) => console.error(error) })
+    wharf = { registry, server: await startRegistry(registry) }
+    return wharf.server
+  }
+  const stop = async () => {
+    wharf?.server.server.closeAllConnections()
+    await wharf?.server.close()
+    await wharf?.registry.close()
+    wharf = undefined
+  }
+  /** wharf's blob bytes under the prefix (`data/<upload-id>`). */
+  const wharfData = async () => (await storage.list('data/')).keys
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wharf-azure-takeover-'))
+    const root = join(dir, 'data')
+    reference = await startReferenceRegistry(dir, `  filesystem:\n    rootdirectory: ${root}`)
+    content = await fillReferenceRegistry(reference, dir, (path) => rm(join(root, path), { recursive: true }))
+    const blobs = sdkService().getContainerClient(container)
+    await blobs.createIfNotExists()
+    for await (const path of filesUnder(root)) {
+      const body = await readFile(join(root, path))
+      await blobs.getBlockBlobClient(`${prefix}/${path}`).uploadData(body)
+    }
+    storage = createAzureDriver(keyOptions(container, { prefix }))
+  }, 180_000)
+
+  afterAll(async () => {
+    await stop()
+    await reference?.stop()
+    await sdkService().getContainerClient(container).deleteIfExists()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('serves every repository, tag and manifest exactly as registry:2 does, before any migration', async () => {
+    const expected = await snapshotRegistry(reference.url)
+    const server = await start()
+    expect(await snapshotRegistry(server.url)).toEqual(expected)
+    expect(await wharf!.registry.registry2Status()).toMatchObject({ detected: true, fallback: true })
+    expect((await getManifest(server.url, 'apps/gone', content.deletedDigest)).status).toBe(404)
+    expect((await getManifest(server.url, 'apps/schema2', 'old')).status).toBe(404)
+    expect(await pageCatalog(server.url)).toEqual(expected['catalog'])
+  })
+
+  it('lets skopeo copy every image back with the same digests, copying no blob bytes', async () => {
+    await expectCopiedBack(wharf!.server.address, content, join(dir, 'out'))
+    expect(await wharfData()).toEqual([])
+  })
+
+  it('hides a registry:2 tag deleted through wharf, leaving registry:2 blobs untouched', async () => {
+    expect((await fetch(`${wharf!.server.url}/v2/apps/oci/manifests/keep`, { method: 'DELETE' })).status).toBe(202)
+    expect((await getManifest(wharf!.server.url, 'apps/oci', 'keep')).status).toBe(404)
+    expect(await storage.stat('docker/registry/v2/repositories/apps/oci/_manifests/tags/keep/current/link')).toBeDefined()
+  })
+
+  it('migrates metadata (a second run writes nothing), then serves the same without the fallback', async () => {
+    const before = await snapshotRegistry(wharf!.server.url)
+    const first = await migrateRegistry2({ storage })
+    expect(first).toMatchObject({ repositories: 4, skipped: 0, uploadsLeft: 1 })
+    expect(first.written).toBeGreaterThan(0)
+    const second = await migrateRegistry2({ storage })
+    expect(second).toMatchObject({ written: 0, repositories: 4, manifests: first.manifests, blobs: first.blobs })
+    await stop()
+    const server = await start()
+    expect((await wharf!.registry.registry2Status()).fallback).toBe(false)
+    expect(await snapshotRegistry(server.url)).toEqual(before)
+    expect(await referrerDigests(server.url, 'apps/oci', content.pushed['apps/oci:v1']!)).toEqual([content.pushed['sig']])
+    expect(await wharfData()).toEqual([])
+  })
+
+  it('takes new pushes after migration; only their new blobs are stored', async () => {
+    const host = wharf!.server.address
+    await skopeo('copy', `docker://${host}/apps/oci:v1`, `docker://${host}/fresh/copy:v1`)
+    const layout = new OciLayout(join(dir, 'layout2'))
+    await layout.tag('new', await layout.image('amd64'))
+    await skopeo('copy', `oci:${layout.dir}:new`, `docker://${host}/apps/oci:new`)
+    expect((await getManifest(wharf!.server.url, 'apps/oci', 'new')).status).toBe(200)
+    await expectCopiedBack(host, { ...content, pushed: { 'fresh/copy:v1': content.pushed['apps/oci:v1']! } }, join(dir, 'out2'))
+    expect(await wharfData()).toHaveLength(2) // the new image's layer and config
+  })
+})
