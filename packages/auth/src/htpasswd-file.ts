@@ -11,9 +11,23 @@ import { describeHashFormat, isBcryptHash } from './htpasswd-hash.js'
  * `parseHtpasswd` is the strict form: it throws at the first such line.
  */
 
+/** Brand shared by every copy of `@wharf/auth` in a process (see core's RegistryError for why). */
+const HTPASSWD_ERROR = Symbol.for('wharf.HtpasswdError')
+
 /** Thrown for an htpasswd file that cannot be used as a whole. Never contains a hash or password. */
 export class HtpasswdError extends Error {
   override readonly name = 'HtpasswdError'
+
+  /** `instanceof HtpasswdError` holds for one of any copy or version of `@wharf/auth`. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[HTPASSWD_ERROR] === true
+  }
+}
+Object.defineProperty(HtpasswdError.prototype, HTPASSWD_ERROR, { value: true })
+
+/** True when `error` is an {@link HtpasswdError} (of any copy of `@wharf/auth`). */
+export function isHtpasswdError(error: unknown): error is HtpasswdError {
+  return error instanceof HtpasswdError
 }
 
 /** User name → bcrypt hash. */

@@ -6,7 +6,7 @@
  * - `createPolicy`: per-repository rules for both.
  */
 export { createHtpasswdAuth, type HtpasswdAuth, type HtpasswdAuthOptions } from './htpasswd-auth.js'
-export { parseHtpasswd, HtpasswdError, type HtpasswdEntries, type HtpasswdWarning } from './htpasswd-file.js'
+export { parseHtpasswd, HtpasswdError, isHtpasswdError, type HtpasswdEntries, type HtpasswdWarning } from './htpasswd-file.js'
 export type { PasswordVerifierOptions } from './password-verifier.js'
 export { createTokenAuth, type TokenAuthOptions, type TokenIdentity } from './token-auth.js'
 export type { TokenKeys } from './token-keys.js'

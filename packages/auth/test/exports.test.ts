@@ -10,6 +10,7 @@ it('exports exactly the documented public API', () => {
     'createPolicy',
     'createTokenAuth',
     'createTokenServer',
+    'isHtpasswdError',
     'parseHtpasswd',
     'toBasicChallenge',
     'toBasicCredentials',

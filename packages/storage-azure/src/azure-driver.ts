@@ -100,7 +100,7 @@ export function createAzureDriver(options: AzureDriverOptions): StorageDriver {
       const offset = opts.offset ?? 0
       if (opts.length === 0) {
         // Azure has no empty range; only check that the object exists.
-        if (!(await driver.stat(key, opts))) throw new DriverError('not-found', `read ${key}: not found`)
+        if (!(await driver.stat(key, opts))) throw new DriverError('not-found', `read ${key}: not found`, { driver: 'azure' })
         return new ReadableStream<Uint8Array>({ start: (c) => c.close() })
       }
       let res: BlobDownloadResponseParsed

@@ -38,22 +38,22 @@ export function toDriverError(error: unknown, what: string): DriverError {
   const detail = label ? ` (${label})` : ''
   if (status === 404) {
     if (code === 'ContainerNotFound') {
-      return new DriverError('unavailable', `${what}: the container does not exist${detail}`, { cause: error })
+      return new DriverError('unavailable', `${what}: the container does not exist${detail}`, { cause: error, driver: 'azure' })
     }
-    return new DriverError('not-found', `${what}: not found${detail}`, { cause: error })
+    return new DriverError('not-found', `${what}: not found${detail}`, { cause: error, driver: 'azure' })
   }
   if (status === 412 || (status === 409 && code === 'BlobAlreadyExists')) {
-    return new DriverError('precondition-failed', `${what}: condition not met${detail}`, { cause: error })
+    return new DriverError('precondition-failed', `${what}: condition not met${detail}`, { cause: error, driver: 'azure' })
   }
   if (status === 401 || status === 403) {
-    return new DriverError('unavailable', `${what}: Azure refused the credentials${detail}`, { cause: error })
+    return new DriverError('unavailable', `${what}: Azure refused the credentials${detail}`, { cause: error, driver: 'azure' })
   }
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && status !== 409) {
-    return new DriverError('invalid', `${what}: refused by Azure${detail}`, { cause: error })
+    return new DriverError('invalid', `${what}: refused by Azure${detail}`, { cause: error, driver: 'azure' })
   }
   const name = (error as AzureFailure | undefined)?.name
   const reason = name === 'AbortError' ? 'aborted' : label ? `failed${detail}` : `failed: ${describe(error)}`
-  return new DriverError('unavailable', `${what}: ${reason}`, { cause: error })
+  return new DriverError('unavailable', `${what}: ${reason}`, { cause: error, driver: 'azure' })
 }
 
 function describe(error: unknown): string {

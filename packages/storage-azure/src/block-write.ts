@@ -58,7 +58,7 @@ export function toAzureWriteState(state: WriteState): AzureWriteState {
         Number.isInteger((a as { blocks?: unknown }).blocks) &&
         ((a as { blocks: number }).blocks) > 0,
     )
-  if (!ok) throw new DriverError('invalid', 'not a write state of the Azure driver')
+  if (!ok) throw new DriverError('invalid', 'not a write state of the Azure driver', { driver: 'azure' })
   return state as AzureWriteState
 }
 
@@ -102,7 +102,7 @@ export function createBlockWrites(
 
       const stage = async () => {
         if (used + blocks >= MAX_BLOCKS) {
-          throw new DriverError('invalid', `${state.key}: a blob holds at most ${MAX_BLOCKS} blocks of up to ${blockSize} bytes`)
+          throw new DriverError('invalid', `${state.key}: a blob holds at most ${MAX_BLOCKS} blocks of up to ${blockSize} bytes`, { driver: 'azure' })
         }
         const body = block.take()
         try {
@@ -137,6 +137,7 @@ export function createBlockWrites(
         if (toAzureStatus(error).code === 'InvalidBlockList') {
           throw new DriverError('not-found', `${state.key}: staged blocks are gone (write aborted, or idle for 7 days)`, {
             cause: error,
+            driver: 'azure',
           })
         }
         throw toDriverError(error, `commit ${state.key}`)

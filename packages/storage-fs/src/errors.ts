@@ -21,7 +21,7 @@ export function isMissing(error: unknown): boolean {
 export function toDriverError(error: unknown, what: string): Error {
   if (error instanceof DriverError) return error
   if (error instanceof Error && error.name === 'AbortError') return error
-  if (isMissing(error)) return new DriverError('not-found', `${what}: not found`, { cause: error })
+  if (isMissing(error)) return new DriverError('not-found', `${what}: not found`, { cause: error, driver: 'fs' })
   const code = errorCode(error)
-  return new DriverError('unavailable', `${what}: ${code ?? (error as Error)?.name ?? 'failed'}`, { cause: error })
+  return new DriverError('unavailable', `${what}: ${code ?? (error as Error)?.name ?? 'failed'}`, { cause: error, driver: 'fs' })
 }

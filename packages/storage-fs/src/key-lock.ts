@@ -77,7 +77,7 @@ async function acquire(lockPath: string, options: KeyLockOptions): Promise<Stats
       if (errorCode(error) !== 'EEXIST') throw error
     }
     if (await breakIfStale(lockPath, options.staleMs)) continue
-    if (Date.now() > deadline) throw new DriverError('unavailable', `lock busy: ${lockPath}`)
+    if (Date.now() > deadline) throw new DriverError('unavailable', `lock busy: ${lockPath}`, { driver: 'fs' })
     // Critical sections last microseconds to milliseconds: poll quickly, with jitter so that
     // waiters started together do not retry in lockstep.
     await sleep(pause + Math.random() * pause, undefined, options.signal ? { signal: options.signal } : {})

@@ -27,11 +27,11 @@ export function isKeySegment(segment: string): boolean {
  * alphabet, and over-long segments. The registry never builds such keys; this is defence in depth.
  */
 export function toKeySegments(key: string): string[] {
-  if (typeof key !== 'string' || key.length === 0) throw new DriverError('invalid', 'empty key')
+  if (typeof key !== 'string' || key.length === 0) throw new DriverError('invalid', 'empty key', { driver: 'fs' })
   const segments = key.split('/')
   for (const segment of segments) {
     if (!isKeySegment(segment)) {
-      throw new DriverError('invalid', `invalid key ${JSON.stringify(key.slice(0, 300))}`)
+      throw new DriverError('invalid', `invalid key ${JSON.stringify(key.slice(0, 300))}`, { driver: 'fs' })
     }
   }
   return segments
@@ -56,12 +56,12 @@ export interface PrefixParts {
  * the prefix could not be the start of any valid key (so it could never match) or could escape.
  */
 export function toPrefixParts(prefix: string): PrefixParts {
-  if (typeof prefix !== 'string') throw new DriverError('invalid', 'prefix must be a string')
+  if (typeof prefix !== 'string') throw new DriverError('invalid', 'prefix must be a string', { driver: 'fs' })
   const cut = prefix.lastIndexOf('/')
   const partial = prefix.slice(cut + 1)
   const dir = cut < 0 ? [] : toKeySegments(prefix.slice(0, cut))
   if (!PARTIAL_SEGMENT.test(partial) || partial.length > MAX_SEGMENT) {
-    throw new DriverError('invalid', `invalid prefix ${JSON.stringify(prefix.slice(0, 300))}`)
+    throw new DriverError('invalid', `invalid prefix ${JSON.stringify(prefix.slice(0, 300))}`, { driver: 'fs' })
   }
   return { dir, partial }
 }

@@ -23,7 +23,7 @@ export async function listKeys(ctx: FsContext, prefix: string, options: ListOpti
   try {
     options.signal?.throwIfAborted()
     const limit = options.limit ?? DEFAULT_LIMIT
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new DriverError('invalid', `invalid list limit ${limit}`)
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new DriverError('invalid', `invalid list limit ${limit}`, { driver: 'fs' })
     const { dir, partial } = toPrefixParts(prefix)
     const keyBase = dir.length > 0 ? `${dir.join('/')}/` : ''
     const keys: string[] = []

@@ -23,12 +23,12 @@ export async function putObject(ctx: FsContext, key: string, body: Uint8Array, o
     options.signal?.throwIfAborted()
     const path = toObjectPath(ctx.root, key)
     if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-      throw new DriverError('invalid', 'ifNoneMatch only supports "*"')
+      throw new DriverError('invalid', 'ifNoneMatch only supports "*"', { driver: 'fs' })
     }
-    if (!(body instanceof Uint8Array)) throw new DriverError('invalid', 'put body must be a Uint8Array')
+    if (!(body instanceof Uint8Array)) throw new DriverError('invalid', 'put body must be a Uint8Array', { driver: 'fs' })
     // "Must not exist" and "must be this version" can never both hold.
     if (options.ifNoneMatch === '*' && options.ifMatch !== undefined) {
-      throw new DriverError('precondition-failed', `${key}: ifNoneMatch and ifMatch together never match`)
+      throw new DriverError('precondition-failed', `${key}: ifNoneMatch and ifMatch together never match`, { driver: 'fs' })
     }
     for (let attempt = 1; ; attempt++) {
       try {
@@ -58,7 +58,7 @@ async function attemptPut(ctx: FsContext, key: string, path: string, body: Uint8
     }
     if (options.ifNoneMatch === '*') {
       await link(temp.path, path).catch((error: unknown) => {
-        if (errorCode(error) === 'EEXIST') throw new DriverError('precondition-failed', `${key} exists`)
+        if (errorCode(error) === 'EEXIST') throw new DriverError('precondition-failed', `${key} exists`, { driver: 'fs' })
         throw error
       })
     } else {
@@ -69,7 +69,7 @@ async function attemptPut(ctx: FsContext, key: string, path: string, body: Uint8
             throw error
           })
           if (!current || toEtag(current) !== options.ifMatch) {
-            throw new DriverError('precondition-failed', `${key} ${current ? 'changed' : 'does not exist'}`)
+            throw new DriverError('precondition-failed', `${key} ${current ? 'changed' : 'does not exist'}`, { driver: 'fs' })
           }
         }
         await rename(temp.path, path)

@@ -59,7 +59,7 @@ export async function readObject(ctx: FsContext, key: string, options: ReadOptio
       const start = options.offset ?? 0
       const end = options.length === undefined ? size : Math.min(size, start + options.length)
       if (!Number.isSafeInteger(start) || start < 0 || start > size || !Number.isSafeInteger(end) || end < start) {
-        throw new DriverError('invalid', `range out of bounds for ${key}`)
+        throw new DriverError('invalid', `range out of bounds for ${key}`, { driver: 'fs' })
       }
       return createFileStream(handle, start, end, options.signal)
     } catch (error) {

@@ -55,14 +55,14 @@ export async function appendWrite(ctx: FsContext, state: WriteState, data: Async
     options.signal?.throwIfAborted()
     const current = toFsWriteState(state)
     const handle = await open(toStagedPath(ctx.root, current), 'r+').catch((error: unknown) => {
-      throw isMissing(error) ? new DriverError('not-found', `no resumable write ${current.tempPath}`) : error
+      throw isMissing(error) ? new DriverError('not-found', `no resumable write ${current.tempPath}`, { driver: 'fs' }) : error
     })
     let position = current.size
     try {
       // A state claiming bytes that were never staged would leave a zero-filled hole.
       const { size: staged } = await handle.stat()
       if (staged < current.size) {
-        throw new DriverError('invalid', `write state claims ${current.size} bytes, ${staged} are staged`)
+        throw new DriverError('invalid', `write state claims ${current.size} bytes, ${staged} are staged`, { driver: 'fs' })
       }
       position = await copyInto(handle, position, data, options.signal, (error) => (sourceError = { error }))
       await handle.datasync()
@@ -87,7 +87,7 @@ async function copyInto(
   const iterable = data as Partial<AsyncIterable<Uint8Array> & Iterable<Uint8Array>> | null
   const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> | undefined =
     iterable?.[Symbol.asyncIterator]?.() ?? iterable?.[Symbol.iterator]?.()
-  if (!iterator) throw new DriverError('invalid', 'appendWrite data must be an async iterable of Uint8Array')
+  if (!iterator) throw new DriverError('invalid', 'appendWrite data must be an async iterable of Uint8Array', { driver: 'fs' })
   let position = start
   let filling: Buffer | undefined
   let spare: Buffer | undefined
@@ -112,7 +112,7 @@ async function copyInto(
       }
       signal?.throwIfAborted()
       const chunk = step.value
-      if (!(chunk instanceof Uint8Array)) throw new DriverError('invalid', 'appendWrite data must yield Uint8Array chunks')
+      if (!(chunk instanceof Uint8Array)) throw new DriverError('invalid', 'appendWrite data must yield Uint8Array chunks', { driver: 'fs' })
       for (let offset = 0; offset < chunk.length; ) {
         filling ??= Buffer.allocUnsafeSlow(BATCH)
         const take = Math.min(chunk.length - offset, BATCH - used)
@@ -166,12 +166,12 @@ export async function finishWrite(ctx: FsContext, state: WriteState, options: Op
     const current = toFsWriteState(state)
     const staged = toStagedPath(ctx.root, current)
     const handle = await open(staged, 'r+').catch((error: unknown) => {
-      throw isMissing(error) ? new DriverError('not-found', `no resumable write ${current.tempPath}`) : error
+      throw isMissing(error) ? new DriverError('not-found', `no resumable write ${current.tempPath}`, { driver: 'fs' }) : error
     })
     try {
       const { size } = await handle.stat()
       if (size < current.size) {
-        throw new DriverError('invalid', `write state claims ${current.size} bytes, ${size} are staged`)
+        throw new DriverError('invalid', `write state claims ${current.size} bytes, ${size} are staged`, { driver: 'fs' })
       }
       await handle.truncate(current.size)
       await stampModified(handle)

@@ -33,7 +33,7 @@ export function toFsWriteState(state: WriteState): FsWriteState {
     candidate.size < 0 ||
     typeof candidate.key !== 'string'
   ) {
-    throw new DriverError('invalid', 'not a resumable write state of the fs driver')
+    throw new DriverError('invalid', 'not a resumable write state of the fs driver', { driver: 'fs' })
   }
   toKeySegments(candidate.key)
   return { key: candidate.key, size: candidate.size, tempPath: candidate.tempPath }

@@ -30,12 +30,12 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
   const readTail = async (tail: TailRecord, signal?: AbortSignal): Promise<Uint8Array> => {
     try {
       const { body } = await bucket.getObject(tail.key, { ifMatch: tail.etag, ...(signal ? { signal } : {}) })
-      if (body.length !== tail.size) throw new DriverError('not-found', `s3 write tail ${tail.key} has changed`)
+      if (body.length !== tail.size) throw new DriverError('not-found', `s3 write tail ${tail.key} has changed`, { driver: 's3' })
       return body
     } catch (error) {
       // Gone or replaced: the state is older than the write (someone appended from a newer one).
       if (isDriverError(error, 'precondition-failed')) {
-        throw new DriverError('not-found', `s3 write tail ${tail.key} has changed`, { cause: error })
+        throw new DriverError('not-found', `s3 write tail ${tail.key} has changed`, { cause: error, driver: 's3' })
       }
       throw error
     }
@@ -63,7 +63,7 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
       let received = false
 
       const checkAbort = () => {
-        if (signal?.aborted) throw new DriverError('unavailable', `s3 append ${state.key}: aborted`, { cause: signal.reason })
+        if (signal?.aborted) throw new DriverError('unavailable', `s3 append ${state.key}: aborted`, { cause: signal.reason, driver: 's3' })
       }
       const settle = async () => {
         if (uploading) await uploading
@@ -106,7 +106,7 @@ export function createMultipartWrites(bucket: S3Bucket, partSize: number): Multi
           size += take
           if (filled === buffer.length) {
             // The last part number is kept for the final remainder, which may come at finish.
-            if (nextPart >= MAX_PARTS) throw new DriverError('invalid', `s3 append ${state.key}: larger than the most this driver can store`)
+            if (nextPart >= MAX_PARTS) throw new DriverError('invalid', `s3 append ${state.key}: larger than the most this driver can store`, { driver: 's3' })
             await flushBuffer()
           }
         }

@@ -84,7 +84,7 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
         if (out.ETag) return out.ETag
         // Some S3-compatible stores omit it; a HEAD right after is the best second source.
         const info = await self.headObject(key, signal)
-        if (!info) throw new DriverError('unavailable', `s3 PutObject ${key}: object missing after write`)
+        if (!info) throw new DriverError('unavailable', `s3 PutObject ${key}: object missing after write`, { driver: 's3' })
         return info.etag
       }),
 
@@ -106,7 +106,7 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
           new GetObjectCommand({ Bucket: bucket, Key: toS3(key), ...(range ? { Range: range } : {}) }),
           opts(signal),
         )
-        if (!out.Body) throw new DriverError('unavailable', `s3 GetObject ${key}: no body`)
+        if (!out.Body) throw new DriverError('unavailable', `s3 GetObject ${key}: no body`, { driver: 's3' })
         return out.Body as Readable
       }),
 
@@ -149,7 +149,7 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
             const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
             if (failed.length > 0) {
               const first = failed[0]
-              throw new DriverError('unavailable', `s3 DeleteObjects ${deleted}: ${failed.length} keys not deleted (${first?.Key}: ${first?.Code})`)
+              throw new DriverError('unavailable', `s3 DeleteObjects ${deleted}: ${failed.length} keys not deleted (${first?.Key}: ${first?.Code})`, { driver: 's3' })
             }
           })
           startAfter = page.keys[page.keys.length - 1]
@@ -161,7 +161,7 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
     createUpload: (key, signal) =>
       call('CreateMultipartUpload', key, async () => {
         const out = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: toS3(key) }), opts(signal))
-        if (!out.UploadId) throw new DriverError('unavailable', `s3 CreateMultipartUpload ${key}: no UploadId`)
+        if (!out.UploadId) throw new DriverError('unavailable', `s3 CreateMultipartUpload ${key}: no UploadId`, { driver: 's3' })
         return out.UploadId
       }),
 
@@ -171,7 +171,7 @@ export function createS3Bucket(client: S3Client, bucket: string, prefix: string)
           new UploadPartCommand({ Bucket: bucket, Key: toS3(key), UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length }),
           opts(signal),
         )
-        if (!out.ETag) throw new DriverError('unavailable', `s3 UploadPart ${key} #${n}: no ETag`)
+        if (!out.ETag) throw new DriverError('unavailable', `s3 UploadPart ${key} #${n}: no ETag`, { driver: 's3' })
         return { n, etag: out.ETag, size: body.length }
       }),
 

@@ -34,9 +34,9 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
   async function checkCondition(key: string, opts: PutOptions): Promise<void> {
     if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return
     const current = await bucket.headObject(key, opts.signal)
-    if (opts.ifNoneMatch === '*' && current) throw new DriverError('precondition-failed', `s3 PutObject ${key}: exists`)
+    if (opts.ifNoneMatch === '*' && current) throw new DriverError('precondition-failed', `s3 PutObject ${key}: exists`, { driver: 's3' })
     if (opts.ifMatch !== undefined && current?.etag !== opts.ifMatch) {
-      throw new DriverError('precondition-failed', `s3 PutObject ${key}: etag changed`)
+      throw new DriverError('precondition-failed', `s3 PutObject ${key}: etag changed`, { driver: 's3' })
     }
   }
 
@@ -51,7 +51,7 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
         return await bucket.putObject(key, body, { ifMatch, ...(signal ? { signal } : {}) })
       } catch (error) {
         // AWS answers 404 to If-Match on a missing key; for the contract that is a lost condition.
-        if (isDriverError(error, 'not-found')) throw new DriverError('precondition-failed', `s3 PutObject ${key}: no such key`, { cause: error })
+        if (isDriverError(error, 'not-found')) throw new DriverError('precondition-failed', `s3 PutObject ${key}: no such key`, { cause: error, driver: 's3' })
         throw error
       }
     }
@@ -90,7 +90,7 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
       const emptyStream = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() })
       const sizeOf = async () => {
         const info = await bucket.headObject(key, opts.signal)
-        if (!info) throw new DriverError('not-found', `s3 read ${key}: no such key`)
+        if (!info) throw new DriverError('not-found', `s3 read ${key}: no such key`, { driver: 's3' })
         return info.size
       }
       // S3 has no empty range, and refuses (416) a range that starts at the end of the object:

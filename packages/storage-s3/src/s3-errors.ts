@@ -30,7 +30,7 @@ export function toDriverError(error: unknown, operation: string, key?: string): 
   const status = e.$metadata?.httpStatusCode
   const where = key === undefined ? `s3 ${operation}` : `s3 ${operation} ${key}`
   const detail = status === undefined ? name : `${status} ${name}`
-  const fail = (kind: DriverError['kind']) => new DriverError(kind, `${where}: ${detail}`, { cause: error })
+  const fail = (kind: DriverError['kind']) => new DriverError(kind, `${where}: ${detail}`, { cause: error, driver: 's3' })
 
   if (REFUSED_NAMES.has(name) || status === 401 || status === 403) return fail('unavailable')
   if (NOT_FOUND_NAMES.has(name) || status === 404) return fail('not-found')

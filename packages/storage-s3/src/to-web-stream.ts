@@ -23,7 +23,7 @@ export function toWebStream(body: Readable, what: string, signal?: AbortSignal):
         onAbort = () => {
           release()
           body.destroy()
-          controller.error(new DriverError('unavailable', `s3 read ${what}: aborted`, { cause: signal.reason }))
+          controller.error(new DriverError('unavailable', `s3 read ${what}: aborted`, { cause: signal.reason, driver: 's3' }))
         }
         if (signal.aborted) onAbort()
         else signal.addEventListener('abort', onAbort, { once: true })

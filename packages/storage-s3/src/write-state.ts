@@ -44,7 +44,7 @@ export function toTailPrefix(key: string): string {
  */
 export function toS3WriteState(state: WriteState): S3WriteState {
   const s = state as Partial<S3WriteState>
-  const bad = (why: string) => new DriverError('invalid', `s3 write state: ${why}`)
+  const bad = (why: string) => new DriverError('invalid', `s3 write state: ${why}`, { driver: 's3' })
   if (typeof s.key !== 'string' || s.key === '') throw bad('no key')
   if (!isSize(s.size)) throw bad('no size')
   if (typeof s.uploadId !== 'string' || s.uploadId === '') throw bad('no uploadId')

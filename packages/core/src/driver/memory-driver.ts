@@ -29,7 +29,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): StorageDr
   const info = (e: Entry): ObjectInfo => ({ size: e.body.length, etag: e.etag, modified: e.modified })
   const mustGet = (key: string): Entry => {
     const entry = objects.get(key)
-    if (!entry) throw new DriverError('not-found', `no object at ${key}`)
+    if (!entry) throw new DriverError('not-found', `no object at ${key}`, { driver: 'memory' })
     return entry
   }
 
@@ -44,9 +44,9 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): StorageDr
 
     async put(key, body, opts: PutOptions = {}) {
       const current = objects.get(key)
-      if (opts.ifNoneMatch === '*' && current) throw new DriverError('precondition-failed', `${key} exists`)
+      if (opts.ifNoneMatch === '*' && current) throw new DriverError('precondition-failed', `${key} exists`, { driver: 'memory' })
       if (opts.ifMatch !== undefined && current?.etag !== opts.ifMatch) {
-        throw new DriverError('precondition-failed', `${key} changed`)
+        throw new DriverError('precondition-failed', `${key} changed`, { driver: 'memory' })
       }
       const entry = { body: Uint8Array.from(body), etag: nextEtag(), modified: new Date() }
       objects.set(key, entry)
@@ -98,7 +98,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): StorageDr
 
     async appendWrite(state, data) {
       const parts = staged.get(String(state['id']))
-      if (!parts) throw new DriverError('not-found', 'no such write')
+      if (!parts) throw new DriverError('not-found', 'no such write', { driver: 'memory' })
       const received: Uint8Array[] = []
       let added = 0
       for await (const chunk of data) {
@@ -114,7 +114,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): StorageDr
     async finishWrite(state: WriteState) {
       const id = String(state['id'])
       const parts = staged.get(id)
-      if (!parts) throw new DriverError('not-found', 'no such write')
+      if (!parts) throw new DriverError('not-found', 'no such write', { driver: 'memory' })
       objects.set(state.key, { body: concat(parts, state.size), etag: nextEtag(), modified: new Date() })
       staged.delete(id)
     },

@@ -14,6 +14,12 @@ export interface RegistryErrorOptions {
 }
 
 /**
+ * Brand of every RegistryError, whichever copy of `@wharf/core` created it: an auth hook or a driver
+ * package may throw one made by its own copy of core, and it must still become its OCI answer.
+ */
+const REGISTRY_ERROR = Symbol.for('wharf.RegistryError')
+
+/**
  * The one error class of the registry. Thrown anywhere below the HTTP edge; the edge turns it into
  * `{"errors":[{"code","message","detail"}]}` with its status and headers.
  */
@@ -31,9 +37,15 @@ export class RegistryError extends Error {
     this.detail = options.detail
     this.headers = options.headers ?? {}
   }
-}
 
-/** True when `error` is a {@link RegistryError} (optionally of the given code). */
+  /** Makes `error instanceof RegistryError` true for a RegistryError of any copy of core, as undici does. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[REGISTRY_ERROR] === true
+  }
+}
+Object.defineProperty(RegistryError.prototype, REGISTRY_ERROR, { value: true })
+
+/** True when `error` is a {@link RegistryError} of any copy or version of core (optionally of the given code). */
 export function isRegistryError(error: unknown, code?: ErrorCode): error is RegistryError {
   return error instanceof RegistryError && (code === undefined || error.code === code)
 }
