@@ -2,6 +2,8 @@ import { createAllowAllAuth, type Access, type AuthHooks, type Identity } from '
 import type { StorageDriver } from './driver/storage-driver.js'
 import { isDriverError } from './driver/driver-error.js'
 import { RegistryError, isRegistryError } from './errors/registry-error.js'
+import { collectGarbage } from './gc/collect-garbage.js'
+import type { GarbageCollectionOptions, GarbageCollectionReport } from './gc/gc-types.js'
 import { createEventHub, type RegistryEvent, type RegistryEvents } from './events.js'
 import { toReferenceRules, type SparseManifests } from './manifests/missing-references.js'
 import { toDigest } from './grammar/digest.js'
@@ -22,6 +24,11 @@ import { createManifestIndex } from './stores/manifest-index.js'
 import { createManifestStore } from './stores/manifest-store.js'
 import { createReferrersStore } from './stores/referrers-store.js'
 import { createTagStore } from './stores/tag-store.js'
+import { withUsage } from './stores/counted-blob-store.js'
+import { createUsageStore } from './stores/usage-store.js'
+import { readUsage, rebuildUsage, type UsageQuery, type UsageReport } from './stores/usage-report.js'
+import { createImmutableTagPolicy, type ImmutableTagRule } from './policies/immutable-tags.js'
+import { createQuotaGuard, type QuotaRule } from './policies/quotas.js'
 import { createUploadService } from './uploads/upload-service.js'
 import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
@@ -58,6 +65,18 @@ export interface RegistryOptions {
    * `{ mode: 'auto' }`: on when such a tree is found and `migrate` has not completed.
    */
   registry2?: Registry2Options
+  /**
+   * Byte quotas per repository glob, e.g. `[{ repositories: 'team-a/**', maxBytes: 10 * 2 ** 30 }]`:
+   * a push that would take a matching repository past `maxBytes` is refused with 403 DENIED (see
+   * policies/quotas.ts for when, and the overshoot concurrent pushes may cause). Default none.
+   */
+  quotas?: QuotaRule[]
+  /**
+   * Tags that cannot be moved or deleted once they exist, e.g. `[{ repositories: 'prod/**', tags:
+   * ['v*'] }]` (403 DENIED); re-pushing the same digest is allowed, `latest` stays mutable unless a
+   * pattern is exactly `latest`. See policies/immutable-tags.ts. Default none.
+   */
+  immutableTags?: ImmutableTagRule[]
   /** How long an upload request holds its session before renewing. Default 30 s. */
   uploadLeaseMs?: number
   /** Told about unexpected failures (answered as 500 without details). */
@@ -80,15 +99,36 @@ export interface Registry {
   registry2Status(): Promise<Registry2Status>
   /** Removes upload sessions idle for longer than `olderThanMs`; returns their ids. */
   purgeUploads(options: { olderThanMs: number; dryRun?: boolean }): Promise<string[]>
+  /**
+   * Collects garbage online (safe while this and other processes serve the same storage; see
+   * layout/garbage-collection.md). Refuses, with an error saying so, while reads still fall back to
+   * a registry:2 tree: run `migrate` first, so that its content is marked like wharf's own.
+   */
+  collectGarbage(options?: GarbageCollectionOptions): Promise<GarbageCollectionReport>
+  /**
+   * Deduplicated bytes per repository, per namespace and in total (see stores/usage-store.ts for
+   * what each counts), read from records kept up to date by every push, mount and delete: one
+   * object per repository listed, never a walk. A string asks for one repository and its
+   * namespaces; `{ rebuild: true }` first recomputes every record by a walk of the storage.
+   */
+  usage(query?: string | UsageQuery): Promise<UsageReport>
   /** Releases the storage driver's resources. */
   close(): Promise<void>
 }
 
 /** The stores on one driver, with the registry:2 fallback layered in (also used by `migrate`). */
-export function createStores(storage: StorageDriver, options: Pick<RegistryOptions, 'uploadLeaseMs'>, registry2: Registry2Source): Stores {
+export function createStores(
+  storage: StorageDriver,
+  options: Pick<RegistryOptions, 'uploadLeaseMs' | 'quotas' | 'immutableTags'>,
+  registry2: Registry2Source,
+): Stores {
   const fallback = () => registry2.fallback()
   const catalog = withRegistry2Catalog(createCatalogStore(storage), fallback)
-  const blobs = createBlobStore(storage, catalog, { registry2: { files: registry2.files, fallback } })
+  const linkedBlobs = createBlobStore(storage, catalog, { registry2: { files: registry2.files, fallback } })
+  const usage = createUsageStore(storage, { linkSize: async (repository, digest) => (await linkedBlobs.linked(repository, digest, { fresh: true }))?.size })
+  // Every link and blob record change made through `blobs` updates the usage records.
+  const blobs = withUsage(linkedBlobs, usage)
+  const quotas = createQuotaGuard(options.quotas ?? [], usage, linkedBlobs)
   const manifests = withRegistry2Manifests(createManifestStore(storage), fallback)
   const tags = withRegistry2Tags(createTagStore(storage), fallback)
   const referrers = createReferrersStore(storage)
@@ -99,8 +139,10 @@ export function createStores(storage: StorageDriver, options: Pick<RegistryOptio
     manifests,
     tags,
     referrers,
-    index: createManifestIndex(manifests, tags, referrers),
-    uploads: createUploadService(storage, blobs, options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }),
+    index: createManifestIndex(manifests, tags, referrers, { immutableTags: createImmutableTagPolicy(options.immutableTags) }),
+    uploads: createUploadService(storage, blobs, { ...(options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }), admit: quotas.admit }),
+    usage,
+    quotas,
   }
 }
 
@@ -244,6 +286,18 @@ export function createRegistry(options: RegistryOptions): Registry {
     fetch: async (request) => toWebResponse(await handle(request)),
     registry2Status: () => registry2.status(),
     purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
+    async collectGarbage(gcOptions) {
+      if ((await registry2.status()).fallback) {
+        throw new Error('garbage collection needs the registry:2 tree migrated first (wharf migrate): its content would not be marked')
+      }
+      return collectGarbage(stores, gcOptions)
+    },
+    async usage(query) {
+      const asked = typeof query === 'string' ? { repository: query } : (query ?? {})
+      if (asked.repository !== undefined) assertRepositoryName(asked.repository)
+      if (asked.rebuild) await rebuildUsage(storage, stores.catalog, stores.usage)
+      return readUsage(stores.usage, asked.repository)
+    },
     async close() {
       await storage.close?.()
     },

@@ -2,16 +2,22 @@
  * The storage key layout: every key the registry reads or writes, in one place.
  *
  * ```
- * blobs/<alg>/<hh>/<hex>                          blob record: JSON {size, key}, create-only
+ * blobs/<alg>/<hh>/<hex>                          blob record: JSON {size, key, nonce} or tombstone {deleted}
  * data/<upload-id>                                blob bytes, written by an upload and never moved
  * uploads/<upload-id>                             upload session record (JSON), compare-and-swap
  * catalog/<repository>                            marker: the repository exists (for _catalog paging)
+ * usage/repositories/<repository>                usage record: JSON {bytes, blobs, nonce}, compare-and-swap (stores/usage-store.ts)
+ * usage/total/<shard>                             a share of the total (each blob record once), compare-and-swap
+ * usage/links/<repository>/_layers/<alg>/<hex>    charge marker: JSON {size, counted, nonce}, whether the link is counted
+ * usage/blobs/<alg>/<hh>/<hex>                    charge marker of a blob record, counted in the total
  * migrations/registry2                            `migrate`'s checkpoint and result (JSON), see registry2/
  * docker/registry/v2/...                          registry:2's tree, read-only (registry2/registry2-layout.ts)
  * repositories/<repository>/
- *   _layers/<alg>/<hex>                           link: blob readable through this repository, JSON {size, key}
- *   _manifests/revisions/<alg>/<hex>              manifest: "<media type>\n" + the exact pushed bytes
- *   _manifests/tags/<tag>                         tag: JSON {digest}, compare-and-swap
+ *   _layers/<alg>/<hex>                           link: blob readable through this repository, JSON {size, key, nonce}
+ *                                                 or tombstone {deleted}
+ *   _manifests/revisions/<alg>/<hex>              manifest: "<media type>\t<nonce>\n" + the exact pushed bytes,
+ *                                                 or tombstone "\t<nonce>\n" (stores/manifest-index.ts)
+ *   _manifests/tags/<tag>                         tag: JSON {digest, nonce}, tombstone {digest: null}
  *   _referrers/<alg>/<subject-hex>/<alg>-<hex>    referrer descriptor (JSON) of a manifest with a subject
  * ```
  *
@@ -24,6 +30,9 @@
  * - Tags, the catalog and referrers are each one ordered prefix listing, paged with a start-after
  *   cursor: no walk of the store.
  * - `<hh>` (first two hex digits) keeps directories small on filesystem drivers.
+ * - Removal is a compare-and-swap to a tombstone, never a delete of the object, and every write
+ *   carries a random nonce so its ETag is new: racing writers and the garbage collector then order
+ *   themselves through ETags alone (stores/manifest-index.ts, layout/garbage-collection.md).
  */
 import type { Digest } from "../grammar/digest.js"
 
@@ -34,7 +43,19 @@ export const keys = {
   uploadsPrefix: () => 'uploads/',
   catalogPrefix: () => 'catalog/',
   registry2Migration: () => 'migrations/registry2',
+  usageRecordsPrefix: () => 'usage/repositories/',
+  usageRecord: (repository: string) => `usage/repositories/${repository}`,
+  usageTotal: (shard: number) => `usage/total/${shard}`,
+  usageTotalPrefix: () => 'usage/total/',
+  usageLinksPrefix: (repository: string) => `usage/links/${repository}/_layers/`,
+  usageLink: (repository: string, d: Digest) => `usage/links/${repository}/_layers/${d.algorithm}/${d.hex}`,
+  usageBlobsPrefix: () => 'usage/blobs/',
+  usageBlob: (d: Digest) => `usage/blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}`,
   catalogEntry: (repository: string) => `catalog/${repository}`,
+  layersPrefix: (repository: string) => `repositories/${repository}/_layers/`,
+  revisionsPrefix: (repository: string) => `repositories/${repository}/_manifests/revisions/`,
+  blobRecordsPrefix: () => 'blobs/',
+  blobDataPrefix: () => 'data/',
   layerLink: (repository: string, d: Digest) => `repositories/${repository}/_layers/${d.algorithm}/${d.hex}`,
   manifestRevision: (repository: string, d: Digest) =>
     `repositories/${repository}/_manifests/revisions/${d.algorithm}/${d.hex}`,

@@ -65,8 +65,10 @@ export async function findMissingReference(ctx: RequestContext, name: string, pa
   const blobs = rules.blobs ? [] : parsed.blobs
   const manifests = parsed.manifests.filter((d) => mustExist(rules, d.platform))
   const missing = await Promise.all([
-    ...blobs.map(async (d) => ((await stores.blobs.linked(name, d.digest, { fresh: true })) ? undefined : d.digest.value)),
-    ...manifests.map(async (d) => ((await stores.manifests.exists(name, d.digest)) ? undefined : d.digest.value)),
+    // Touched, not only read: a collector that found them unreferenced before this push then fails
+    // to remove them (layout/garbage-collection.md), so the manifest is never stored dangling.
+    ...blobs.map(async (d) => ((await stores.blobs.touch(name, d.digest)) ? undefined : d.digest.value)),
+    ...manifests.map(async (d) => ((await stores.manifests.touch(name, d.digest)) ? undefined : d.digest.value)),
   ])
   return missing.find((m) => m !== undefined)
 }

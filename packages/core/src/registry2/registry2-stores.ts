@@ -44,6 +44,8 @@ export function withRegistry2Manifests(manifests: ManifestStore, fallback: Regis
     read,
     get: async (repository, digest) => (await read(repository, digest))?.manifest,
     exists: async (repository, digest) => (await read(repository, digest))?.manifest !== undefined,
+    // registry:2's own revisions are not collected while the fallback is on: present is enough.
+    touch: async (repository, digest) => (await manifests.touch(repository, digest)) || (await read(repository, digest))?.manifest !== undefined,
     async currentEtag(repository, digest) {
       return (await manifests.currentEtag(repository, digest)) ?? ((await read(repository, digest)) ? NO_OBJECT_ETAG : undefined)
     },

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import type { StorageDriver, ReadOptions } from '../driver/storage-driver.js'
+import { isDriverError } from '../driver/driver-error.js'
 import type { Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
+import { isFresh } from './touch-interval.js'
 import { readJson, toJsonBytes, createOnce } from './json-objects.js'
 import type { CatalogStore } from './catalog-store.js'
 import type { Registry2Files } from '../registry2/registry2-files.js'
@@ -14,10 +17,24 @@ export interface BlobLocation {
   key: string
 }
 
-/** A link removed while registry:2's tree links the same blob: it shadows that link (never deleted). */
+/**
+ * A link or blob record that was removed by compare-and-swap: it fences writers that read the old
+ * version (their own compare-and-swap fails) and shadows registry:2's entry for the same blob.
+ */
 interface LinkTombstone {
   deleted: true
+  nonce?: string
 }
+
+/** What a link or blob record object holds; the nonce makes every write's ETag new (S3's is the MD5). */
+type StoredLocation = (BlobLocation & { nonce?: string }) | LinkTombstone
+
+const nonce = () => randomBytes(8).toString('hex')
+const toStored = (location: BlobLocation): Uint8Array => toJsonBytes({ size: location.size, key: location.key, nonce: nonce() })
+/** The bytes of a link or record tombstone. */
+export const toLocationTombstone = (): Uint8Array => toJsonBytes({ deleted: true, nonce: nonce() } satisfies LinkTombstone)
+const isTombstone = (value: StoredLocation): value is LinkTombstone => 'deleted' in value
+const toLocation = (value: BlobLocation): BlobLocation => ({ size: value.size, key: value.key })
 
 /**
  * Content-addressed blobs and the per-repository links that make them readable.
@@ -36,6 +53,12 @@ export interface BlobStore {
   linked(repository: string, digest: Digest, options?: { fresh?: boolean }): Promise<BlobLocation | undefined>
   /** Makes finished bytes at `location.key` the blob `digest`, linked into `repository`. */
   commit(repository: string, digest: Digest, location: BlobLocation): Promise<BlobLocation>
+  /**
+   * The link as `linked(fresh)`, rewritten first when it is older than `TOUCH_INTERVAL_MS`,
+   * so a collector that read it earlier fails its compare-and-swap: a manifest push calls this for
+   * every blob it references, which closes the "HEAD, then GC, then PUT" race.
+   */
+  touch(repository: string, digest: Digest): Promise<BlobLocation | undefined>
   /** Links an existing blob of `from` into `repository`; `undefined` when `from` has no such blob. */
   mount(repository: string, from: string, digest: Digest): Promise<BlobLocation | undefined>
   /** Removes the link (the bytes stay for a garbage collector). Returns whether a link existed. */
@@ -67,9 +90,52 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
 
   async function link(repository: string, digest: Digest, location: BlobLocation): Promise<void> {
     const key = keys.layerLink(repository, digest)
-    await driver.put(key, toJsonBytes(location))
+    await driver.put(key, toStored(location))
     remember(key, location)
     await catalog.ensure(repository)
+  }
+
+  /**
+   * Reads a link or record and rewrites it when older than TOUCH_INTERVAL_MS, by compare-and-swap
+   * (retried when another writer got there first). `undefined` when absent or a tombstone.
+   */
+  async function touchObject(key: string): Promise<BlobLocation | undefined> {
+    for (;;) {
+      const found = await readJson<StoredLocation>(driver, key)
+      if (!found || isTombstone(found.value)) return undefined
+      const location = toLocation(found.value)
+      if (isFresh(found.modified)) return location
+      try {
+        await driver.put(key, toStored(location), { ifMatch: found.etag })
+        return location
+      } catch (error) {
+        if (!isDriverError(error, 'precondition-failed')) throw error
+      }
+    }
+  }
+
+  /** The blob record to use for `location`'s bytes: an existing live one (touched), or ours. */
+  async function settleRecord(digest: Digest, location: BlobLocation): Promise<BlobLocation> {
+    const recordKey = keys.blobRecord(digest)
+    for (;;) {
+      const existing = await readJson<StoredLocation>(driver, recordKey)
+      try {
+        if (!existing) {
+          await driver.put(recordKey, toStored(location), { ifNoneMatch: '*' })
+          return location
+        }
+        if (isTombstone(existing.value)) {
+          // Collected before: our bytes become the blob again.
+          await driver.put(recordKey, toStored(location), { ifMatch: existing.etag })
+          return location
+        }
+      } catch (error) {
+        if (!isDriverError(error, 'precondition-failed')) throw error
+        continue
+      }
+      const touched = await touchObject(recordKey)
+      if (touched) return touched
+    }
   }
 
   return {
@@ -77,51 +143,61 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
       const key = keys.layerLink(repository, digest)
       const hit = cache.get(key)
       if (hit && hit.until > Date.now() && !linkOptions?.fresh) return hit.location
-      const found = await readJson<BlobLocation | LinkTombstone>(driver, key)
+      const found = await readJson<StoredLocation>(driver, key)
       const value = found ? found.value : await (await fallback())?.layer(repository, digest)
-      if (!value || 'deleted' in value) {
+      if (!value || isTombstone(value)) {
         cache.delete(key)
         return undefined
       }
-      remember(key, value)
-      return value
+      const location = toLocation(value)
+      remember(key, location)
+      return location
+    },
+
+    async touch(repository, digest) {
+      const key = keys.layerLink(repository, digest)
+      // Only wharf's own links are collected; registry:2's are read as they are.
+      const location = (await touchObject(key)) ?? (await this.linked(repository, digest, { fresh: true }))
+      if (location) remember(key, location)
+      else cache.delete(key)
+      return location
     },
 
     async commit(repository, digest, location) {
-      const recordKey = keys.blobRecord(digest)
-      let stored = location
       // Bytes registry:2 already holds are not kept twice: the record points at registry:2's copy.
-      const known = (await readJson<BlobLocation>(driver, recordKey))?.value ?? (await (await fallback())?.blob(digest))
-      if (known?.size === location.size && known.key !== location.key && isRegistry2Key(known.key)) {
-        await createOnce(driver, recordKey, toJsonBytes(known))
-      }
-      if (!(await createOnce(driver, recordKey, toJsonBytes(location)))) {
-        // Someone committed the same content first: keep theirs, drop our copy of the bytes.
-        const existing = await readJson<BlobLocation>(driver, recordKey)
-        if (existing && existing.value.key !== location.key) {
-          stored = existing.value
-          await driver.delete(location.key)
+      const recordKey = keys.blobRecord(digest)
+      if (!(await readJson<StoredLocation>(driver, recordKey))) {
+        const known = await (await fallback())?.blob(digest)
+        if (known?.size === location.size && known.key !== location.key && isRegistry2Key(known.key)) {
+          await createOnce(driver, recordKey, toStored(known))
         }
       }
+      const stored = await settleRecord(digest, location)
+      // Someone committed the same content first: keep theirs, drop our copy of the bytes.
+      if (stored.key !== location.key) await driver.delete(location.key)
       await link(repository, digest, stored)
       return stored
     },
 
     async mount(repository, from, digest) {
-      const source = await this.linked(from, digest)
+      const source = await this.linked(from, digest, { fresh: true })
       if (!source) return undefined
-      await link(repository, digest, source)
-      return source
+      // Touch the record so a collector that found the blob unlinked everywhere fails to remove it;
+      // a record already collected means the bytes may be going: no mount (the client uploads).
+      const record = isRegistry2Key(source.key) ? source : await touchObject(keys.blobRecord(digest))
+      if (!record) return undefined
+      await link(repository, digest, record)
+      return record
     },
 
     async unlink(repository, digest) {
       const key = keys.layerLink(repository, digest)
       cache.delete(key)
-      const found = await readJson<BlobLocation | LinkTombstone>(driver, key)
+      const found = await readJson<StoredLocation>(driver, key)
       const reader = await fallback()
       const behind = reader ? await reader.layer(repository, digest) : undefined
-      const existed = found ? !('deleted' in found.value) : behind !== undefined
-      if (behind) await driver.put(key, toJsonBytes({ deleted: true } satisfies LinkTombstone))
+      const existed = found ? !isTombstone(found.value) : behind !== undefined
+      if (behind) await driver.put(key, toLocationTombstone())
       else if (found) await driver.delete(key)
       cache.delete(key)
       return existed

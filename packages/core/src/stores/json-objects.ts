@@ -20,13 +20,15 @@ export function toCondition(ifMatch: string): { ifMatch: string } | { ifNoneMatc
 export interface Versioned<T> {
   value: T
   etag: string
+  /** When the object was last written (absent for entries that are not wharf objects). */
+  modified?: Date
 }
 
 /** Reads and parses a small JSON object; `undefined` when the key does not exist. */
 export async function readJson<T>(driver: StorageDriver, key: string): Promise<Versioned<T> | undefined> {
   try {
     const object = await driver.get(key)
-    return { value: JSON.parse(decoder.decode(object.body)) as T, etag: object.etag }
+    return { value: JSON.parse(decoder.decode(object.body)) as T, etag: object.etag, modified: object.modified }
   } catch (error) {
     if (isDriverError(error, 'not-found')) return undefined
     throw error

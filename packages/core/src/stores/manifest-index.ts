@@ -37,6 +37,17 @@
  * live tag is left pointing at a deleted revision except while a DELETE is in flight — or after a
  * process died in the middle of one; rule 5 hides those tags from every reader.
  *
+ * ## Immutable tags (policies/immutable-tags.ts)
+ *
+ * A tag an immutable-tag rule covers is written by compare-and-swap instead of rule 3's blind write:
+ * create-only when absent, else over the exact version read, and only while that version is a
+ * tombstone, points at a deleted revision or already at this digest; otherwise the push is DENIED.
+ * A compare-and-swap is a new write with a new nonce too, so rules 1–5 hold unchanged; and of two
+ * pushes racing to create the tag with different digests, one write fails its condition and is
+ * DENIED, never both succeed. Deleting such a tag, or by digest a revision such a tag points at, is
+ * DENIED before anything is tombstoned; a push creating the tag while such a DELETE runs is ordered
+ * after it by rule 4 (the DELETE happened while no immutable tag pointed at the revision).
+ *
  * ## Content wharf has no object for (registry:2's tree)
  *
  * With a registry:2 tree under the same root (`registry2/`), the tag and revision stores report an
@@ -56,6 +67,7 @@ import type { TagStore } from './tag-store.js'
 import { mapLimited } from './map-limited.js'
 import { toDigest } from '../grammar/digest.js'
 import { RegistryError } from '../errors/registry-error.js'
+import { createImmutableTagPolicy, immutableTagDenied, setImmutableTag, type ImmutableTagPolicy } from '../policies/immutable-tags.js'
 
 /** What a push stores besides the revision. */
 export interface PushTargets {
@@ -86,12 +98,19 @@ export interface ManifestIndex {
   listReferrers(repository: string, subject: Digest): Promise<ReferrerDescriptor[]>
 }
 
+/** Options of {@link createManifestIndex}. */
+export interface ManifestIndexOptions {
+  /** Tags that cannot be moved or deleted once they exist; default none. */
+  immutableTags?: ImmutableTagPolicy
+}
+
 /** How many times a push follows concurrent changes of its revision before it gives up. */
 const MAX_PUSH_ROUNDS = 64
 /** How many storage calls one listing runs at once. */
 const LISTING_CONCURRENCY = 32
 
-export function createManifestIndex(manifests: ManifestStore, tags: TagStore, referrers: ReferrersStore): ManifestIndex {
+export function createManifestIndex(manifests: ManifestStore, tags: TagStore, referrers: ReferrersStore, options: ManifestIndexOptions = {}): ManifestIndex {
+  const policy = options.immutableTags ?? createImmutableTagPolicy()
   async function isLive(repository: string, digest: string | undefined): Promise<boolean> {
     const parsed = digest === undefined ? undefined : toDigest(digest)
     return parsed !== undefined && (await manifests.exists(repository, parsed))
@@ -112,6 +131,18 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
     }
   }
 
+  /**
+   * Touches the revisions that tags just left, so their modification time says when they were last
+   * tagged: a collector keeps untagged manifests for a grace period counted from then, not from
+   * their push (digest-pinned pulls of a manifest whose tag just moved keep working).
+   */
+  async function touchLeftBehind(repository: string, previous: readonly (string | undefined)[], now: string | undefined): Promise<void> {
+    for (const digest of new Set(previous)) {
+      const parsed = digest === undefined || digest === now ? undefined : toDigest(digest)
+      if (parsed) await manifests.touch(repository, parsed)
+    }
+  }
+
   async function* storedTags(repository: string): AsyncGenerator<string> {
     let last: string | undefined
     for (;;) {
@@ -122,18 +153,45 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
     }
   }
 
+  /** Rule 3's tag write; for a tag an immutable rule covers, the compare-and-swap described above. */
+  async function setTag(repository: string, tag: string, digest: string): Promise<void> {
+    const rule = policy.ruleFor(repository, tag)
+    if (rule) await setImmutableTag(tags, isLive, repository, tag, digest, rule)
+    else await tags.set(repository, tag, digest)
+  }
+
+  /** Refuses a push that would move an immutable tag before it writes anything (setTag decides races). */
+  async function assertMovable(repository: string, tagList: readonly string[], digest: string): Promise<void> {
+    for (const tag of tagList) {
+      const rule = policy.ruleFor(repository, tag)
+      const current = rule && (await resolveTag(repository, tag))
+      if (rule && current !== undefined && current !== digest) throw immutableTagDenied(repository, tag, rule, 'move', current)
+    }
+  }
+
+  /** Refuses a DELETE by digest while an immutable tag points at the revision. */
+  async function assertNotPinned(repository: string, digest: Digest): Promise<void> {
+    if (!policy.covers(repository)) return
+    for await (const tag of storedTags(repository)) {
+      const rule = policy.ruleFor(repository, tag)
+      if (rule && (await tags.read(repository, tag))?.digest === digest.value) throw immutableTagDenied(repository, tag, rule, 'delete-manifest', digest.value)
+    }
+  }
+
   return {
     resolveTag,
 
     async push(repository, digest, manifest, targets) {
+      const previous = await Promise.all(targets.tags.map(async (tag) => (await tags.read(repository, tag))?.digest))
+      await assertMovable(repository, targets.tags, digest.value)
       let expected = await manifests.put(repository, digest, manifest)
       for (let round = 1; ; round++) {
         // Each round follows another writer's change of this revision; so many means something is wrong.
         if (round > MAX_PUSH_ROUNDS) throw new RegistryError('UNAVAILABLE', { message: 'the manifest kept changing while it was pushed; try again' })
-        for (const tag of targets.tags) await tags.set(repository, tag, digest.value)
+        for (const tag of targets.tags) await setTag(repository, tag, digest.value)
         if (targets.referrer) await referrers.add(repository, targets.referrer.subject, digest, targets.referrer.descriptor)
         const now = await manifests.read(repository, digest)
-        if (now?.etag === expected) return
+        if (now?.etag === expected) return touchLeftBehind(repository, previous, digest.value)
         // Another push rewrote it: our tags again, checked against that version. Deleted: write it again.
         expected = now?.manifest ? now.etag : await manifests.put(repository, digest, manifest)
       }
@@ -150,6 +208,7 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
     async deleteManifest(repository, digest) {
       const state = await manifests.read(repository, digest)
       if (!state?.manifest) return undefined
+      await assertNotPinned(repository, digest)
       const tombstone = await manifests.tombstone(repository, digest, state.etag)
       // Lost the race to a push (or a delete): ordered before that write, this delete changes nothing more.
       if (tombstone === undefined) return state.manifest
@@ -162,8 +221,10 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
     async deleteTag(repository, tag) {
       const state = await tags.read(repository, tag)
       if (state?.digest === undefined || !(await isLive(repository, state.digest))) return false
+      const rule = policy.ruleFor(repository, tag)
+      if (rule) throw immutableTagDenied(repository, tag, rule, 'delete', state.digest)
       // Losing the compare-and-swap means a push re-set the tag after we read it: this delete came first.
-      await tags.tombstone(repository, tag, state.etag)
+      if (await tags.tombstone(repository, tag, state.etag)) await touchLeftBehind(repository, [state.digest], undefined)
       return true
     },
 

@@ -4,6 +4,7 @@ import { isDriverError } from '../driver/driver-error.js'
 import type { Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
 import { toCondition } from './json-objects.js'
+import { isFresh } from './touch-interval.js'
 
 /** A stored manifest: its media type and the exact bytes that were pushed. */
 export interface StoredManifest {
@@ -46,6 +47,12 @@ export interface ManifestStore {
    * `NO_OBJECT_ETAG`); the tombstone's ETag, or `undefined` if it changed.
    */
   tombstone(repository: string, digest: Digest, ifMatch: string): Promise<string | undefined>
+  /**
+   * Whether a live revision exists, rewriting it first (same bytes, new nonce) when it is older than
+   * `TOUCH_INTERVAL_MS`: a push that depends on it (an index on its child, a tag leaving it) calls
+   * this so a collector that read it earlier fails its compare-and-swap.
+   */
+  touch(repository: string, digest: Digest): Promise<boolean>
   /** The revision's current ETag, read from storage (no cache); `undefined` when there is none. */
   currentEtag(repository: string, digest: Digest): Promise<string | undefined>
 }
@@ -164,6 +171,23 @@ export function createManifestStore(driver: StorageDriver, options: ManifestStor
       } catch (error) {
         if (isDriverError(error, 'precondition-failed')) return undefined
         throw error
+      }
+    },
+    async touch(repository, digest) {
+      const key = keys.manifestRevision(repository, digest)
+      for (;;) {
+        const state = await read(repository, digest)
+        if (!state?.manifest) return false
+        const info = await driver.stat(key)
+        if (info?.etag !== state.etag) continue
+        if (isFresh(info.modified)) return true
+        try {
+          const { etag } = await driver.put(key, encode(state.manifest.mediaType, state.manifest.bytes), { ifMatch: state.etag })
+          remember(key, { etag, manifest: state.manifest })
+          return true
+        } catch (error) {
+          if (!isDriverError(error, 'precondition-failed')) throw error
+        }
       }
     },
     async currentEtag(repository, digest) {

@@ -1,0 +1,69 @@
+import type { Stores } from '../http/context.js'
+import { createBloomFilter } from './bloom-filter.js'
+import { collectRepository } from './collect-repository.js'
+import type { GarbageCollectionOptions, GarbageCollectionReport, GcContext } from './gc-types.js'
+import { markOpenUploads, sweepBlobRecords, sweepData } from './sweep-blobs.js'
+
+/** Default grace period of an online collection. */
+export const DEFAULT_GRACE_MS = 60 * 60_000
+
+/**
+ * Collects garbage online: marks from every tag (and, unless `deleteUntagged`, every manifest),
+ * keeps everything younger than the grace period, and removes the rest — manifests, links, blob
+ * records, their bytes, orphaned data and idle uploads. Safe while other processes push, pull and
+ * delete on the same storage; the algorithm and why it is safe are in layout/garbage-collection.md.
+ * Memory: two Bloom filters of `filterBytes` each, plus the links, tags and manifest edges of one
+ * repository at a time.
+ */
+export async function collectGarbage(stores: Stores, options: GarbageCollectionOptions = {}): Promise<GarbageCollectionReport> {
+  const startedAt = (options.now ?? Date.now)()
+  const ctx: GcContext = {
+    driver: stores.driver,
+    stores,
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    deleteUntagged: options.deleteUntagged ?? false,
+    keepReferrers: options.keepReferrers ?? true,
+    dryRun: options.dryRun ?? false,
+    signal: options.signal,
+    startedAt,
+    report: {
+      dryRun: options.dryRun ?? false,
+      repositories: 0,
+      manifestsDeleted: 0,
+      linksDeleted: 0,
+      blobsDeleted: 0,
+      dataObjectsDeleted: 0,
+      bytesReclaimed: 0,
+      uploadsPurged: 0,
+      durationMs: 0,
+    },
+  }
+  const progress = options.onProgress ?? (() => undefined)
+
+  // Idle sessions first, so their staged bytes are not counted as referenced below.
+  ctx.report.uploadsPurged = (await stores.uploads.purge(ctx.graceMs, ctx.dryRun)).length
+  progress({ phase: 'uploads', done: ctx.report.uploadsPurged })
+
+  const linked = createBloomFilter(options.filterBytes)
+  let last: string | undefined
+  for (;;) {
+    ctx.signal?.throwIfAborted()
+    const page = await stores.catalog.list(100, last)
+    for (const repository of page.names) {
+      await collectRepository(ctx, repository, linked)
+      progress({ phase: 'repositories', done: ++ctx.report.repositories })
+    }
+    if (!page.more || page.names.length === 0) break
+    last = page.names[page.names.length - 1]
+  }
+
+  const referenced = createBloomFilter(options.filterBytes)
+  await sweepBlobRecords(ctx, linked, referenced)
+  progress({ phase: 'blobs', done: ctx.report.blobsDeleted })
+  await markOpenUploads(ctx, referenced)
+  await sweepData(ctx, referenced)
+  progress({ phase: 'data', done: ctx.report.dataObjectsDeleted })
+
+  ctx.report.durationMs = (options.now ?? Date.now)() - startedAt
+  return ctx.report
+}

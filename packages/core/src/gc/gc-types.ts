@@ -1,0 +1,65 @@
+import type { StorageDriver } from '../driver/storage-driver.js'
+import type { Stores } from '../http/context.js'
+
+/** Options of `registry.collectGarbage()`. */
+export interface GarbageCollectionOptions {
+  /**
+   * Objects younger than this are kept whatever the marking says: uploads in flight, blobs just
+   * linked, manifests just pushed or just untagged. Default 1 hour. `0` is registry:2's offline
+   * collection: safe only while nothing writes (see layout/garbage-collection.md for the bound).
+   */
+  graceMs?: number
+  /** Also remove manifests that no tag, kept index or kept subject reaches (registry:2's `--delete-untagged`). Default false. */
+  deleteUntagged?: boolean
+  /** Keep the referrers (signatures, SBOMs, attestations) of kept manifests. Default true. */
+  keepReferrers?: boolean
+  /** Report what would be removed, remove nothing. */
+  dryRun?: boolean
+  signal?: AbortSignal
+  /** Called after each repository and phase. */
+  onProgress?: (progress: GarbageCollectionProgress) => void
+  /** Size of each of the collector's two Bloom filters in bytes (its memory bound); default 8 MiB. */
+  filterBytes?: number
+  /** The clock grace periods are measured with (epoch ms); default `Date.now`. */
+  now?: () => number
+}
+
+/** Where a collection stands. */
+export interface GarbageCollectionProgress {
+  phase: 'uploads' | 'repositories' | 'blobs' | 'data'
+  /** Repositories, blob records or data objects looked at so far in this phase. */
+  done: number
+}
+
+/** What a collection removed (or, in a dry run, would remove). */
+export interface GarbageCollectionReport {
+  dryRun: boolean
+  repositories: number
+  manifestsDeleted: number
+  linksDeleted: number
+  blobsDeleted: number
+  dataObjectsDeleted: number
+  /** Bytes of blob data removed (blob sizes plus orphaned data objects). */
+  bytesReclaimed: number
+  uploadsPurged: number
+  durationMs: number
+}
+
+/** What every phase of a collection works with. */
+export interface GcContext {
+  driver: StorageDriver
+  stores: Stores
+  graceMs: number
+  deleteUntagged: boolean
+  keepReferrers: boolean
+  dryRun: boolean
+  signal: AbortSignal | undefined
+  /** The instant grace periods are measured from, fixed at the start of the run. */
+  startedAt: number
+  report: GarbageCollectionReport
+}
+
+/** Whether an object last written at `modified` is older than the grace period. */
+export function isPastGrace(ctx: GcContext, modified: Date | undefined): boolean {
+  return modified !== undefined && modified.getTime() < ctx.startedAt - ctx.graceMs
+}
