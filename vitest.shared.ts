@@ -7,7 +7,8 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
  * sources so `pnpm test` needs no build step and a change in core is seen at once everywhere.
  */
 export const wharfAliases = [
-  { find: /^@wharf\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+  { find: /^@wharf\/testing\/registry$/, replacement: src('testing/src/registry/index.ts') },
+  { find: /^@wharf\/testing$/, replacement: src('testing/src/index.ts') },
   { find: /^@wharf\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@wharf\/storage-fs$/, replacement: src('storage-fs/src/index.ts') },
   { find: /^@wharf\/storage-s3$/, replacement: src('storage-s3/src/index.ts') },

@@ -1,5 +1,5 @@
 import { createRegistry } from '@wharf/core'
-import { describeDriverSuite, describeRegistrySuite } from '@wharf/core/testing'
+import { describeDriverSuite, describeRegistrySuite } from '@wharf/testing'
 import { createSortedMapDriver } from '../sorted-map-driver.mjs'
 
 // The same conformance suite wharf's own drivers (fs, S3, Azure) pass: if this is green, the registry

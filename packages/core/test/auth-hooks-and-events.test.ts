@@ -1,9 +1,7 @@
 import { createMemoryDriver, type AuthHooks, type RegistryEvent } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
 import { describe, expect, it } from 'vitest'
-import { call, registryOn } from './helpers.js'
+import { call, registryOn, sha256 } from './helpers.js'
 
-const { sha256 } = suiteHelpers
 
 /** A host's hooks: "alice" may pull and push under alice/, anyone else is anonymous with pull on public/. */
 const hooks: AuthHooks = {

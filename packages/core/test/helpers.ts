@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createRegistry, type Registry, type RegistryOptions, type StorageDriver } from '@wharf/core'
 
 /** Sends `path` to a registry in process. */
@@ -28,4 +29,9 @@ export function countingDriver(inner: StorageDriver): StorageDriver & { calls: R
   wrapped.calls = calls
   wrapped.reads = reads
   return wrapped
+}
+
+/** `sha256:<hex>` of `bytes`. */
+export function sha256(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 }

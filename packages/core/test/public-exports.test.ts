@@ -1,5 +1,4 @@
 import * as core from '@wharf/core'
-import * as testing from '@wharf/core/testing'
 import { expect, it } from 'vitest'
 
 // The public surface is a contract: a change here must be deliberate (update the snapshot in review).
@@ -36,15 +35,6 @@ it('exports exactly the documented public API', () => {
       "toRoute",
       "toScope",
       "toWebResponse",
-    ]
-  `)
-  expect(Object.keys(testing).sort()).toMatchInlineSnapshot(`
-    [
-      "describeDriverSuite",
-      "describeRegistrySuite",
-      "describeScaleOutSuite",
-      "startChildRegistry",
-      "suiteHelpers",
     ]
   `)
 })

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { createMemoryDriver } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
 import { describe, expect, it } from 'vitest'
-import { call, countingDriver, registryOn } from './helpers.js'
+import { call, countingDriver, registryOn, sha256 } from './helpers.js'
 
-const { sha256 } = suiteHelpers
 
 /** Two registry instances on one driver behave like two processes sharing storage (no shared memory). */
 describe('upload sessions shared by several registry instances', () => {

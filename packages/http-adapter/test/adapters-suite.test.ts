@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry } from '@wharf/core'
-import { describeRegistrySuite } from '@wharf/core/testing'
+import { describeRegistrySuite } from '@wharf/testing'
 import { FRAMEWORK_ADAPTERS } from './adapter-servers.js'
 
 // The core's whole HTTP suite (blobs, chunked uploads, manifests, tags, errors) through every framework

@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry, type Registry } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
+import { suiteHelpers } from '@wharf/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONSUMED_BODY_MESSAGE } from '../src/consumed-body.js'
 import { FRAMEWORK_ADAPTERS, type AdapterServer } from './adapter-servers.js'

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { createMemoryDriver, createRegistry } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
+import { suiteHelpers } from '@wharf/testing'
 import { createExpressRouter } from '@wharf/http-adapter/express'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

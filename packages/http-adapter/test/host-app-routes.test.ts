@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry, type Registry } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
+import { suiteHelpers } from '@wharf/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FRAMEWORK_ADAPTERS, OWN_ROUTE_TEXT, type AdapterServer } from './adapter-servers.js'
 

@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry } from '@wharf/core'
-import { describeRegistrySuite } from '@wharf/core/testing'
+import { describeRegistrySuite } from '@wharf/testing'
 import { startRegistry } from '@wharf/http-adapter'
 
 describeRegistrySuite('node:http on a real port', async ({ deleteEnabled }) => {

@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry } from '@wharf/core'
-import { describeScaleOutSuite } from '@wharf/core/testing'
+import { describeScaleOutSuite } from '@wharf/testing'
 import { startRegistry } from '@wharf/http-adapter'
 
 // Two registry instances in one process on one in-memory driver, each on its own port: the scale-out

@@ -1,4 +1,4 @@
-import { describeDriverSuite } from '@wharf/core/testing'
+import { describeDriverSuite } from '@wharf/testing'
 import { createAzureDriver } from '../src/index.js'
 import { freshContainer, keyOptions } from './connection.js'
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeDriverSuite } from '@wharf/core/testing'
+import { describeDriverSuite } from '@wharf/testing'
 import { createFsDriver } from '@wharf/storage-fs'
 
 let root: string | undefined

@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { storageKeys } from '@wharf/core'
-import type { ChildRegistry } from '@wharf/core/testing'
 import { createFsDriver } from '@wharf/storage-fs'
-import { finishUpload, openUpload, patchChunk, readBlob, uploadStatus } from '../../core/src/testing/scale-out/upload-client.js'
+import { uploadClient, type ChildRegistry } from '@wharf/testing'
 import { bundleRegistryForChildren, startFsRegistry, type RegistryBundle } from './helpers/registry-children.js'
 
 const KiB = 1024
@@ -51,6 +50,7 @@ async function startRegistry(root: string): Promise<ChildRegistry> {
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 const sessionId = (path: string) => new URL(path, 'http://x').pathname.split('/').pop()!
+const { finishUpload, openUpload, patchChunk, readBlob, uploadStatus } = uploadClient
 
 /** A request whose body the test sends piece by piece (chunked encoding) on its own connection. */
 interface StreamingRequest {

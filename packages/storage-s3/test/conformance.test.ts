@@ -1,4 +1,4 @@
-import { describeDriverSuite } from '@wharf/core/testing'
+import { describeDriverSuite } from '@wharf/testing'
 import { createS3Driver } from '../src/index.js'
 import { testDriverOptions } from './support/s3-server.js'
 

@@ -1,5 +1,5 @@
 import { createRegistry, createMemoryDriver, type AuthHooks, type Registry, type StorageDriver } from '@wharf/core'
-import { suiteHelpers, type RegistryClient } from '@wharf/core/testing'
+import { suiteHelpers, type RegistryClient } from '@wharf/testing'
 
 /** A registry on the memory driver with `auth`, and a client sending `authorization` on every request. */
 export function newRegistry(auth: AuthHooks): { registry: Registry; storage: StorageDriver; as: (authorization?: string) => RegistryClient } {

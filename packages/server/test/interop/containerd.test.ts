@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistry, type Registry, type RegistryEvent } from '@wharf/core'
 import { createFsDriver } from '@wharf/storage-fs'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
-import { requireBinary } from './helpers/commands.js'
+import { requireBinary } from '../../../../test-support/interop/commands.js'
 import { startContainerd, type RunningContainerd } from './helpers/containerd.js'
-import { readJsonBlob, toReachableDigests } from './helpers/oci-layout.js'
-import { copyImage } from './helpers/skopeo.js'
-import { createTestImages, type TestImages } from './helpers/test-images.js'
+import { readJsonBlob, toReachableDigests } from '../../../../test-support/interop/oci-layout.js'
+import { copyImage } from '../../../../test-support/interop/skopeo.js'
+import { createTestImages, type TestImages } from '../../../../test-support/interop/test-images.js'
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',

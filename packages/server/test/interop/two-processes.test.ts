@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
-import { describeScaleOutSuite } from '@wharf/core/testing'
+import { describeScaleOutSuite } from '@wharf/testing'
 import { ensureServerBuilt, startRegistryProcess } from './helpers/registry-process.js'
 
 // The standalone server (dist/cli.js) on the filesystem driver: the shared scenarios of the

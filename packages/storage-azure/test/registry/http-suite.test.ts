@@ -1,5 +1,5 @@
 import { createRegistry } from '@wharf/core'
-import { describeRegistrySuite } from '@wharf/core/testing'
+import { describeRegistrySuite } from '@wharf/testing'
 import { startRegistry } from '@wharf/http-adapter'
 import { createAzureDriver } from '../../src/index.js'
 import { freshContainer, keyOptions, sdkService } from '../connection.js'

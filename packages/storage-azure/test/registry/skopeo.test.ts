@@ -4,16 +4,16 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistry, storageKeys, toDigest, type Registry, type RegistryEvent } from '@wharf/core'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
-import { requireBinary } from '../../../server/test/interop/helpers/commands.js'
+import { requireBinary } from '../../../../test-support/interop/commands.js'
 import {
   findCorruptBlobs,
   readTaggedDescriptor,
   sha256Of,
   toBlobPath,
   toReachableDigests,
-} from '../../../server/test/interop/helpers/oci-layout.js'
-import { copyImage, inspectRaw } from '../../../server/test/interop/helpers/skopeo.js'
-import { createTestImages, type TestImages } from '../../../server/test/interop/helpers/test-images.js'
+} from '../../../../test-support/interop/oci-layout.js'
+import { copyImage, inspectRaw } from '../../../../test-support/interop/skopeo.js'
+import { createTestImages, type TestImages } from '../../../../test-support/interop/test-images.js'
 import { createAzureDriver } from '../../src/index.js'
 import { freshContainer, keyOptions, sdkService } from '../connection.js'
 

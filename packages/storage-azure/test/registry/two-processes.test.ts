@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, inject } from 'vitest'
 import { storageKeys, toDigest } from '@wharf/core'
-import { describeScaleOutSuite } from '@wharf/core/testing'
+import { describeScaleOutSuite } from '@wharf/testing'
 import { freshContainer, sdkService } from '../connection.js'
 import { ensureBuilt, startAzureRegistryProcess } from './registry-processes.js'
 

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startChildRegistry, type ChildRegistry } from '@wharf/core/testing'
+import { startChildRegistry, type ChildRegistry } from '@wharf/testing'
 import { build } from 'tsup'
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))

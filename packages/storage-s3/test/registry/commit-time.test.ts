@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { openUpload } from '../../../server/test/interop/helpers/blob-upload.js'
+import { uploadClient } from '@wharf/testing'
 import { findCephAdmin, type CephAdmin } from './support/ceph-admin.js'
 import { createGeneratedBlob, type GeneratedBlob } from './support/generated-body.js'
 import { startS3Registry, type S3Registry } from './support/registry-on-s3.js'
@@ -36,7 +36,7 @@ describe('committing an upload to a registry on S3 (radosgw)', () => {
 
   /** Docker's flow: POST, one streamed PATCH of the blob, then the timed PUT ?digest= with no body. */
   async function pushTimingCommit(repository: string, blob: GeneratedBlob): Promise<number> {
-    const session = await openUpload(target.url, repository)
+    const session = await uploadClient.openUpload(target.url, repository)
     expect(await patchStreamed(target.url, session, blob.stream())).toBe(`0-${blob.size - 1}`)
     const url = new URL(`${target.url}${session.path}`)
     url.searchParams.set('digest', blob.digest())

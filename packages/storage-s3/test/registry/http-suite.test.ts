@@ -1,4 +1,4 @@
-import { describeRegistrySuite } from '@wharf/core/testing'
+import { describeRegistrySuite } from '@wharf/testing'
 import { startS3Registry } from './support/registry-on-s3.js'
 
 // The whole /v2 API and its error paths, with every object on radosgw and every request over a real

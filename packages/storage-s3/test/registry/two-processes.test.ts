@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, inject } from 'vitest'
-import { describeScaleOutSuite } from '@wharf/core/testing'
+import { describeScaleOutSuite } from '@wharf/testing'
 import { createS3Driver } from '../../src/index.js'
 import { createInspector, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
 import { ensureBuilt, startS3RegistryProcess, type S3RegistryConfig } from './support/registry-processes.js'

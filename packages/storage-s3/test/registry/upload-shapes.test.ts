@@ -1,12 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { finishUpload, openUpload, patchChunk, readBlob, type UploadSession } from '../../../server/test/interop/helpers/blob-upload.js'
-import { sha256Of } from '../../../server/test/interop/helpers/oci-layout.js'
+import { uploadClient } from '@wharf/testing'
+import { sha256Of } from '../../../../test-support/interop/oci-layout.js'
 import { createInspector } from '../support/s3-server.js'
 import { createGeneratedBlob } from './support/generated-body.js'
 import { startS3Registry, type S3Registry } from './support/registry-on-s3.js'
 import { patchStreamed } from './support/streamed-patch.js'
 
+const { finishUpload, openUpload, patchChunk, readBlob } = uploadClient
+type UploadSession = uploadClient.UploadSession
 const KiB = 1024
 const MiB = 1024 * KiB
 

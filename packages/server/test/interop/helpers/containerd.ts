@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { runCommand, type CommandOutput } from './commands.js'
+import { runCommand, type CommandOutput } from '../../../../../test-support/interop/commands.js'
 
 /** A containerd daemon private to one test file, and `ctr` bound to its socket. */
 export interface RunningContainerd {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { startChildRegistry, type ChildRegistry } from '@wharf/core/testing'
-import { ensureBuilt as ensurePackagesBuilt } from '../../../../server/test/interop/helpers/registry-process.js'
+import { startChildRegistry, type ChildRegistry } from '@wharf/testing'
+import { ensureBuilt as ensurePackagesBuilt } from '../../../../../test-support/interop/workspace-build.js'
 
 const SCRIPT = fileURLToPath(new URL('../../fixtures/registry-process.mjs', import.meta.url))
 

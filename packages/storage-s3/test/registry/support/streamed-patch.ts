@@ -1,4 +1,6 @@
-import type { UploadSession } from '../../../../server/test/interop/helpers/blob-upload.js'
+import type { uploadClient } from '@wharf/testing'
+
+type UploadSession = uploadClient.UploadSession
 
 /**
  * PATCHes `body` as one streamed request (chunked transfer encoding: no Content-Length, no

@@ -1,4 +1,4 @@
 import { createMemoryDriver } from '@wharf/core'
-import { describeDriverSuite } from '@wharf/core/testing'
+import { describeDriverSuite } from '@wharf/testing'
 
 describeDriverSuite('memory', () => createMemoryDriver())

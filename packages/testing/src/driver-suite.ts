@@ -1,7 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto'
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import type { StorageDriver, WriteState } from '../driver/storage-driver.js'
-import { isDriverError } from '../driver/driver-error.js'
+import { isDriverError, type StorageDriver, type WriteState } from '@wharf/core'
 
 /** Options of {@link describeDriverSuite}. */
 export interface DriverSuiteOptions {

@@ -1,9 +1,10 @@
-import { createMemoryDriver } from '@wharf/core'
-import { suiteHelpers } from '@wharf/core/testing'
+import { createMemoryDriver, createRegistry, type Registry, type StorageDriver } from '@wharf/core'
+import { suiteHelpers } from '@wharf/testing'
 import { describe, expect, it } from 'vitest'
-import { registryOn, call } from './helpers.js'
 
 const { makeImage, putManifest, OCI_MANIFEST } = suiteHelpers
+const registryOn = (storage: StorageDriver): Registry => createRegistry({ storage })
+const call = (registry: Registry, path: string, init?: RequestInit) => registry.fetch(new Request(`http://registry.test${path}`, init))
 
 describe('tags shared by several registry instances', () => {
   it('serves a tag moved by another instance at once, and a tag deleted there as unknown', async () => {

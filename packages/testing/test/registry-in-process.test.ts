@@ -1,5 +1,5 @@
 import { createMemoryDriver, createRegistry } from '@wharf/core'
-import { describeRegistrySuite } from '@wharf/core/testing'
+import { describeRegistrySuite } from '@wharf/testing'
 
 describeRegistrySuite('in process, memory driver', async ({ deleteEnabled }) => {
   const registry = createRegistry({ storage: createMemoryDriver(), ...(deleteEnabled === undefined ? {} : { deleteEnabled }) })

@@ -1,6 +1,7 @@
 /**
- * `@wharf/core/testing`: tools for people who write storage drivers or test against wharf.
- * It registers vitest tests, so the project using it needs vitest (4.x) installed.
+ * `@wharf/testing`: tools for people who write storage drivers, adapters, or tests against wharf.
+ * The suites register tests with the project's own vitest (a peer dependency, never bundled), and
+ * `@wharf/core` is a peer too, so the kit, the registry and the driver under test share one core.
  */
 export { describeDriverSuite, type DriverSuiteOptions } from './driver-suite.js'
 export { describeRegistrySuite, type RegistryClient, type StartRegistryClient } from './http-suite/index.js'
@@ -12,3 +13,5 @@ export {
   type ScaleOutSuiteOptions,
 } from './scale-out/suite.js'
 export { startChildRegistry, type ChildRegistry, type ChildRegistryOptions } from './scale-out/child-registry.js'
+export * as uploadClient from './scale-out/upload-client.js'
+export * from './registry/index.js'
