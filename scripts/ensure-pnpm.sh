@@ -10,5 +10,6 @@ if ! command -v pnpm >/dev/null 2>&1; then
   export PATH="$shim:$PATH"
 fi
 if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  echo "installing the workspace dependencies (pnpm install)"
   pnpm install --frozen-lockfile
 fi
