@@ -60,6 +60,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     readOnly,
     redirect: !config.storage.redirect.disable && storage.capabilities.redirect,
     sparseManifests: toSparseManifests(config.validation),
+    quotas: config.policies.quotas,
+    immutableTags: config.policies.immutabletags,
     registry2: { mode: config.storage.registry2 },
     onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })

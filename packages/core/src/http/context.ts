@@ -8,6 +8,8 @@ import type { ManifestIndex } from '../stores/manifest-index.js'
 import type { ManifestStore } from '../stores/manifest-store.js'
 import type { ReferrersStore } from '../stores/referrers-store.js'
 import type { TagStore } from '../stores/tag-store.js'
+import type { UsageStore } from '../stores/usage-store.js'
+import type { QuotaGuard } from '../policies/quotas.js'
 import type { UploadService } from '../uploads/upload-service.js'
 import type { RegistryRequest } from './registry-message.js'
 
@@ -22,6 +24,10 @@ export interface Stores {
   index: ManifestIndex
   catalog: CatalogStore
   uploads: UploadService
+  /** Usage records, updated through `blobs` (stores/usage-store.ts). */
+  usage: UsageStore
+  /** Quota checks (policies/quotas.ts); the upload service and mounts ask it. */
+  quotas: QuotaGuard
 }
 
 /** Settings the handlers read, with defaults applied. */

@@ -27,6 +27,12 @@ export interface TagStore {
   set(repository: string, tag: string, digest: string): Promise<string>
   /** Points the tag at `digest` only if wharf has no object for it (live or tombstone); whether it did. */
   create(repository: string, tag: string, digest: string): Promise<boolean>
+  /**
+   * Points the tag at `digest` if its ETag is still `ifMatch` (create-only for `NO_OBJECT_ETAG`);
+   * the new ETag, or `undefined` if it changed. Immutable tags are written this way, so two pushes
+   * racing for one tag cannot both move it (see `policies/immutable-tags.ts`).
+   */
+  replace(repository: string, tag: string, digest: string, ifMatch: string): Promise<string | undefined>
   /** Replaces the tag with a tombstone if its ETag is still `ifMatch` (create-only for `NO_OBJECT_ETAG`); whether it did. */
   tombstone(repository: string, tag: string, ifMatch: string): Promise<boolean>
   /** Tag names stored after `last` in lexical order (live or not), at most `limit`, and whether more follow. */
@@ -85,6 +91,19 @@ export function createTagStore(driver: StorageDriver, maxCached = 10_000): TagSt
         return true
       } catch (error) {
         if (isDriverError(error, 'precondition-failed')) return false
+        throw error
+      }
+    },
+
+    async replace(repository, tag, digest, ifMatch) {
+      const key = keys.tag(repository, tag)
+      known.delete(key)
+      try {
+        const { etag } = await driver.put(key, toJsonBytes({ digest, nonce: nonce() } satisfies TagRecord), toCondition(ifMatch))
+        remember(key, { digest, etag })
+        return etag
+      } catch (error) {
+        if (isDriverError(error, 'precondition-failed')) return undefined
         throw error
       }
     },

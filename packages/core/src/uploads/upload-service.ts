@@ -42,12 +42,19 @@ export interface UploadServiceOptions {
    * another host that died is waited out this long; see upload-lease.ts. Default 30 s.
    */
   leaseMs?: number
+  /**
+   * Called with the size a blob of `repository` will have (and its digest when known) before bytes
+   * are stored when the size is declared, and again before every commit; throws to refuse the push
+   * (the quota check, policies/quotas.ts). Default: everything is admitted.
+   */
+  admit?: (repository: string, bytes: number, digest?: Digest) => Promise<void>
 }
 
 export function createUploadService(driver: StorageDriver, blobs: BlobStore, options: UploadServiceOptions = {}): UploadService {
   const store = createUploadStore(driver)
   const hashers = createLiveHashers()
   const leaseMs = options.leaseMs ?? 30_000
+  const admit = options.admit ?? (async () => undefined)
 
   const unknown = () => new RegistryError('BLOB_UPLOAD_UNKNOWN')
 
@@ -117,6 +124,13 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
       await driver.delete(location.key)
       throw new RegistryError('DIGEST_INVALID', { detail: { digest: digest.value } })
     }
+    try {
+      // The last check, for uploads whose size was not known before their bytes arrived.
+      await admit(repository, location.size, digest)
+    } catch (error) {
+      await driver.delete(location.key)
+      throw error
+    }
     return blobs.commit(repository, digest, location)
   }
 
@@ -147,6 +161,7 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
     async append(repository, id, chunk) {
       const loaded = await load(repository, id)
       const expected = checkRange(loaded.value, chunk)
+      if (expected !== undefined) await admit(repository, loaded.value.size + expected)
       const lease = await acquireLease(store, loaded, leaseMs)
       let next: UploadRecord
       try {
@@ -161,6 +176,7 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
     async finish(repository, id, digest, chunk) {
       const loaded = await load(repository, id)
       const expected = hasBytes(chunk) ? checkRange(loaded.value, chunk) : undefined
+      if (expected !== undefined) await admit(repository, loaded.value.size + expected, digest)
       const lease = await acquireLease(store, loaded, leaseMs)
       let record = lease.record
       try {
@@ -185,8 +201,8 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
         await store.remove(id)
         return location
       } catch (error) {
-        if (isRegistryError(error, 'DIGEST_INVALID')) {
-          // The bytes are not what the client said: the session is cancelled and nothing is visible.
+        if (isRegistryError(error, 'DIGEST_INVALID') || isRegistryError(error, 'DENIED')) {
+          // The bytes are not what the client said, or over a quota: the session is cancelled and nothing is visible.
           await lease.stop()
           await store.remove(id)
         } else {
@@ -205,6 +221,7 @@ export function createUploadService(driver: StorageDriver, blobs: BlobStore, opt
     },
 
     async monolithic(repository, digest, chunk) {
+      if (chunk.length !== undefined) await admit(repository, chunk.length, digest)
       const id = randomUUID()
       let write = await driver.startWrite(keys.blobData(id))
       const hash = createHash(digest.algorithm)

@@ -14,6 +14,8 @@ export interface WharfConfig {
   health: HealthConfig
   notifications: NotificationsConfig
   validation: ValidationConfig
+  /** wharf's own section: quotas and immutable tags. */
+  policies: PoliciesConfig
 }
 
 /** Log levels, most to least severe. registry:2's `panic` is read as `fatal`. */
@@ -223,4 +225,12 @@ export interface ValidationConfig {
       platformlist: Array<{ os: string; architecture: string }>
     }
   }
+}
+
+/** `policies` (wharf only): the core `quotas` and `immutableTags` options, as rule lists. */
+export interface PoliciesConfig {
+  /** `[{ repositories: team-a/**, maxbytes: 10GiB }]`: each matching repository holds at most that many blob bytes. */
+  quotas: Array<{ repositories: string; maxBytes: number }>
+  /** `[{ repositories: prod/**, tags: [v*] }]`: matching tags cannot be moved or deleted once they exist. */
+  immutabletags: Array<{ repositories: string; tags: string[] }>
 }

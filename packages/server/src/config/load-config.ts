@@ -6,6 +6,7 @@ import { readHttp } from './parse-http.js'
 import { readAuth, readHealth, readLog, readNotifications } from './parse-sections.js'
 import { readStorage } from './parse-storage.js'
 import { readValidation } from './parse-validation.js'
+import { readPolicies } from './parse-policies.js'
 
 /** A checked configuration and what the operator should be told about it at start. */
 export interface LoadedConfig {
@@ -47,6 +48,7 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
     health: readHealth(r),
     notifications: readNotifications(r),
     validation: readValidation(r),
+    policies: readPolicies(r),
   }
   const auth = readAuth(r)
   if (auth) config.auth = auth

@@ -47,6 +47,9 @@ async function startUpload(ctx: RequestContext, name: string): Promise<RegistryR
     assertRepositoryName(from)
     // Without pull on the source, or without the blob there, a mount quietly becomes a normal upload.
     if (await ctx.allowed({ type: 'repository', name: from, actions: ['pull'] })) {
+      // A mount adds the source blob's size at once: a quota refuses it before anything is linked.
+      const source = stores.quotas.covers(name) ? await stores.blobs.linked(from, mount) : undefined
+      if (source) await stores.quotas.admit(name, source.size, mount)
       const mounted = await stores.blobs.mount(name, from, mount)
       if (mounted) {
         ctx.emit('mount', name, { kind: 'blob', digest: mount.value, size: mounted.size, from })
