@@ -138,6 +138,8 @@ describe('garbage collection on random histories', () => {
           }
         }
         expect((await driver.list('data/', { limit: 1000 })).keys.length).toBe(used.size)
+        // Usage is kept up to date through the collection, without a rebuild.
+        expect((await registry.usage()).total.bytes).toBe([...used].reduce((sum, content) => sum + content.length, 0))
         vi.useRealTimers()
       }),
       { numRuns: 40 },

@@ -78,6 +78,10 @@ describe('online garbage collection', () => {
     expect((await call(registry, `/v2/app/manifests/${gone.digest}`, { method: 'HEAD' })).status).toBe(404)
     for (const blob of kept.blobs) expect((await call(registry, `/v2/app/blobs/${blob}`)).status).toBe(200)
     expect((await call(registry, `/v2/app/blobs/${gone.blobs[2]}`)).status).toBe(404)
+    // Usage follows the collection without a rebuild: what is left is the kept image's three blobs.
+    const usage = await registry.usage('app')
+    expect(usage.repositories[0]).toMatchObject({ bytes: 8 + 12 + 7 })
+    expect(usage.total).toMatchObject({ bytes: 8 + 12 + 7 })
     // A second run finds nothing more.
     expect(await registry.collectGarbage({ deleteUntagged: true })).toMatchObject({ manifestsDeleted: 0, linksDeleted: 0, blobsDeleted: 0, dataObjectsDeleted: 0 })
   })

@@ -121,6 +121,7 @@ export async function collectRepository(ctx: GcContext, repository: string, link
     try {
       await ctx.driver.put(keys.layerLink(repository, toDigest(digest)!), toLocationTombstone(), { ifMatch: link.etag })
       ctx.report.linksDeleted++
+      await ctx.stores.usage.reconcileLink(repository, toDigest(digest)!)
     } catch (error) {
       // Touched by a push since step 1: it is in use.
       if (!isDriverError(error, 'precondition-failed')) throw error

@@ -1,4 +1,5 @@
 import { isDriverError } from '../driver/driver-error.js'
+import { toDigest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
 import { isRegistry2Key } from '../registry2/registry2-layout.js'
 import { toLocationTombstone, type BlobLocation } from '../stores/blob-store.js'
@@ -26,6 +27,7 @@ export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, refe
     }
     ctx.report.blobsDeleted++
     ctx.report.bytesReclaimed += record.size
+    if (!ctx.dryRun) await ctx.stores.usage.reconcileBlob(toDigest(toDigestString(key, 1))!)
     // registry:2's files stay: a rollback to registry:2 still reads them (server README).
     if (isRegistry2Key(record.key)) continue
     if (ctx.dryRun) referenced.add(record.key) // counted here, so the data step does not count it again
