@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRegistryPath } from './registry-path.js'
+import { toTargetPath } from './request-target.js'
 import type { FetchHandler } from './node-listener.js'
 import { createServeNodeRequest, type AdapterOptions } from './serve-node-request.js'
 
@@ -33,7 +34,7 @@ export function createExpressRouter(registry: FetchHandler, options: ExpressRout
   const serve = createServeNodeRequest(registry, options)
   return (req, res, next) => {
     const target = req.originalUrl ?? req.url ?? '/'
-    if (!isRegistryPath(target)) {
+    if (!isRegistryPath(toTargetPath(target) ?? '')) {
       next()
       return
     }

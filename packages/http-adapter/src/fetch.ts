@@ -22,6 +22,10 @@ export type RegistryFetchHandler<Fallthrough extends boolean = false> = (
  *
  * By default every request is answered (404 outside `/v2`); with `{ fallthrough: true }` requests the
  * registry does not own resolve to `undefined` without being read.
+ *
+ * The route is the path of `request.url` as the runtime built it: a Web `Request` arrives with its
+ * URL already parsed (dot segments resolved, `\` read as `/`), and building it from the request
+ * target rather than the Host header, and refusing a malformed Host, is the host server's part.
  */
 export function toFetchHandler(registry: FetchHandler, options: FetchHandlerOptions & { fallthrough: true }): RegistryFetchHandler<true>
 export function toFetchHandler(registry: FetchHandler, options?: FetchHandlerOptions): RegistryFetchHandler<false>

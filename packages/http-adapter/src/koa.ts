@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRegistryPath } from './registry-path.js'
+import { toTargetPath } from './request-target.js'
 import type { FetchHandler } from './node-listener.js'
 import { createServeNodeRequest, responseDone, type AdapterOptions } from './serve-node-request.js'
 
@@ -38,7 +39,7 @@ export interface KoaMiddlewareOptions extends AdapterOptions {}
 export function createKoaMiddleware(registry: FetchHandler, options: KoaMiddlewareOptions = {}): KoaMiddleware {
   const serve = createServeNodeRequest(registry, options)
   return async (ctx, next) => {
-    if (!isRegistryPath(ctx.originalUrl)) return next()
+    if (!isRegistryPath(toTargetPath(ctx.originalUrl) ?? '')) return next()
     // Koa must not write a response of its own (it would default to 404 and end the stream).
     ctx.respond = false
     const parsedBody = (ctx.request as { body?: unknown }).body

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { REQUEST_BODY, type RegistryRequest, type RegistryResponse, type RequestWithBody } from '@wharf/core'
+import { isRegistryError, REQUEST_BODY, type RegistryRequest, type RegistryResponse, type RequestWithBody } from '@wharf/core'
+import { toErrorResponse } from './error-response.js'
+import { watchIdleBody } from './idle-body.js'
 import { toRegistryRequest, toRequestUrl } from './node-registry-request.js'
+import { toBadRequest } from './request-target.js'
 
 /**
  * Anything with the core's entry point (a `Registry` from @wharf/core). When `handle` is there the
@@ -15,7 +18,16 @@ export interface FetchHandler {
 export interface NodeListenerOptions {
   /** Called when writing a response body fails for a reason other than the client leaving. */
   onError?: (error: unknown) => void
+  /**
+   * How long the registry waits for the next bytes of a request body it is reading, in ms, before
+   * answering 408 and closing the connection. Uploads stay resumable from what was acknowledged.
+   * Default 60 s (a slow but live network always delivers something in that time); 0 turns it off.
+   */
+  bodyIdleTimeoutMs?: number
 }
+
+/** {@link NodeListenerOptions.bodyIdleTimeoutMs} when not set. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000
 
 const BODYLESS = new Set(['GET', 'HEAD'])
 
@@ -24,7 +36,7 @@ const BODYLESS = new Set(['GET', 'HEAD'])
  * stream itself is attached under core's `REQUEST_BODY`, which the registry reads with backpressure.
  * (Set `webBody` to also give the Request a real Web body, for handlers other than wharf's.)
  */
-export function toWebRequest(req: IncomingMessage, signal?: AbortSignal, webBody = false): Request {
+export function toWebRequest(req: IncomingMessage, signal?: AbortSignal, webBody = false, body: AsyncIterable<Uint8Array> = req): Request {
   const url = toRequestUrl(req)
   const headers = new Headers()
   const raw = req.rawHeaders
@@ -37,7 +49,7 @@ export function toWebRequest(req: IncomingMessage, signal?: AbortSignal, webBody
     ...(signal ? { signal } : {}),
     ...(hasBody && webBody ? { body: req as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit)
-  if (hasBody && !webBody) (request as Request & RequestWithBody)[REQUEST_BODY] = req
+  if (hasBody && !webBody) (request as Request & RequestWithBody)[REQUEST_BODY] = body
   return request
 }
 
@@ -77,8 +89,9 @@ async function writeNodeResponse(
   onError?: (e: unknown) => void,
 ): Promise<void> {
   const stream = body instanceof ReadableStream ? body : null
-  if (res.destroyed) {
-    // The client left while the answer was being prepared: release the body's storage stream.
+  if (res.destroyed || res.headersSent) {
+    // The client left (or was already answered) while this answer was being prepared: release the
+    // body's storage stream.
     await stream?.cancel().catch(() => undefined)
     return
   }
@@ -106,21 +119,40 @@ async function writeNodeResponse(
   }
 }
 
+/** The request body as the registry will read it: watched for stalls unless the watch is off. */
+function toWatchedBody(req: IncomingMessage, res: ServerResponse, idleMs: number): AsyncIterable<Uint8Array> {
+  if (idleMs <= 0 || BODYLESS.has(req.method ?? 'GET')) return req
+  return watchIdleBody(req, {
+    idleMs,
+    // The rest of the body will never be read: the connection cannot carry another request.
+    onIdle: () => (res.headersSent ? res.destroy() : res.setHeader('Connection', 'close')),
+  })
+}
+
 /**
  * A node:http / node:https request listener serving a registry. Bodies stream both ways with
  * backpressure. When the client goes away, a response body being written is cancelled (which stops
- * the storage read), and an upload's body stream fails (which stops the storage write). No
- * AbortSignal is wired per request: that would cost more than the rest of a small request's work.
+ * the storage read), and an upload's body stream fails (which stops the storage write); when it
+ * stalls for `bodyIdleTimeoutMs`, the upload is answered 408 and the connection closed. The route
+ * comes from the request target alone; a malformed Host or target is answered 400 with an error
+ * body. No AbortSignal is wired per request: that would cost more than the rest of a small
+ * request's work.
  */
 export function toNodeListener(registry: FetchHandler, options: NodeListenerOptions = {}) {
+  const idleMs = options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS
   return (req: IncomingMessage, res: ServerResponse): void => {
     let answered: Promise<void>
     try {
+      const body = toWatchedBody(req, res, idleMs)
       answered = registry.handle
-        ? registry.handle(toRegistryRequest(req)).then((response) => writeRegistryResponse(response, res, options.onError))
-        : registry.fetch(toWebRequest(req)).then((response) => writeWebResponse(response, res, options.onError))
-    } catch {
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request')
+        ? registry.handle(toRegistryRequest(req, body)).then((response) => writeRegistryResponse(response, res, options.onError))
+        : registry.fetch(toWebRequest(req, undefined, false, body)).then((response) => writeWebResponse(response, res, options.onError))
+    } catch (error) {
+      if (!isRegistryError(error)) options.onError?.(error)
+      // The body is never read: close rather than leave the connection to drain it.
+      res.setHeader('Connection', 'close')
+      const refusal = isRegistryError(error) ? error : toBadRequest('bad request')
+      void writeRegistryResponse(toErrorResponse(refusal, req.method ?? 'GET'), res)
       return
     }
     answered.catch((error: unknown) => {

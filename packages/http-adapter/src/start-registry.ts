@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { toNodeListener, type FetchHandler, type NodeListenerOptions } from './node-listener.js'
+import { applyServerLimits, toHttpServerOptions, type ServerLimits } from './server-limits.js'
 
 /** Options of {@link startRegistry}. */
-export interface StartRegistryOptions extends NodeListenerOptions {
+export interface StartRegistryOptions extends NodeListenerOptions, ServerLimits {
   /** Default 127.0.0.1. */
   host?: string
   /** Default 0: an ephemeral port. */
@@ -24,14 +25,14 @@ export interface RunningRegistry {
 
 /**
  * Starts a registry on node:http (by default on an ephemeral loopback port): the in-process
- * replacement for running `registry:2` in a container during tests.
+ * replacement for running `registry:2` in a container during tests. Header blocks up to
+ * `maxHeaderBytes` are accepted (larger ones answered 431), headers must arrive within
+ * `headersTimeoutMs`, and a body that stops arriving for `bodyIdleTimeoutMs` is answered 408.
  */
 export async function startRegistry(registry: FetchHandler, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
-  const server = createServer(toNodeListener(registry, options))
+  const server = createServer(toHttpServerOptions(options), toNodeListener(registry, options))
+  applyServerLimits(server, options)
   server.keepAliveTimeout = 65_000
-  // A large push may take longer than Node's default 5-minute request timeout; uploads are
-  // bounded by the client, and an idle socket still times out through keepAliveTimeout.
-  server.requestTimeout = 0
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -32,6 +32,11 @@ export interface AdapterServer {
 export interface AdapterCase {
   name: string
   /**
+   * True when the host server, not wharf, turns the request line and Host header into the request
+   * URL (a fetch handler gets a ready Web `Request`): malformed Hosts are then that server's to answer.
+   */
+  hostServerBuildsUrl?: boolean
+  /**
    * Starts the app. `beforeRegistry` mounts a body-consuming middleware ahead of the registry (to
    * check the consumed-body answer); by default the app's body parser comes after the registry.
    */
@@ -113,6 +118,7 @@ const fastifyCase: AdapterCase = {
 
 const honoCase: AdapterCase = {
   name: 'hono (fetch handler) on @hono/node-server',
+  hostServerBuildsUrl: true,
   async start(registry) {
     const app = new Hono()
     const wharf = toFetchHandler(registry)

@@ -36,3 +36,27 @@ for (const adapter of FRAMEWORK_ADAPTERS) {
     })
   })
 }
+
+for (const adapter of FRAMEWORK_ADAPTERS) {
+  describe(`${adapter.name}: forwarded headers that are not a plain host`, () => {
+    let registry: Registry
+    let server: AdapterServer
+    beforeAll(async () => {
+      registry = createRegistry({ storage: createMemoryDriver(), trustForwardedHeaders: true })
+      server = await adapter.start(registry)
+    })
+    afterAll(async () => {
+      await server?.close()
+      await registry?.close()
+    })
+
+    it.each([['a path', 'evil.example/steal?'], ['userinfo', 'user@evil.example'], ['a space', 'evil.example x'], ['two ports', 'evil.example:1:2']])(
+      'never puts an X-Forwarded-Host with %s into Location (the path stays relative)',
+      async (_what, forwardedHost) => {
+        const res = await fetch(`${server.url}/v2/proxied/repo/blobs/uploads/`, { method: 'POST', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': forwardedHost } })
+        expect(res.status).toBe(202)
+        expect(res.headers.get('location')).toMatch(/^\/v2\/proxied\/repo\/blobs\/uploads\/[^/]+$/)
+      },
+    )
+  })
+}

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { applyServerLimits, toHttpServerOptions, type ServerLimits } from '@wharf/http-adapter'
 import type { ListenAddress } from './config/listen-address.js'
 import type { TlsOptions } from './server-options.js'
 
@@ -10,12 +11,15 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void
  * A node:http server, or node:https with `tls` (mutual TLS when it has client CAs: a client without
  * a certificate signed by one of them is refused during the handshake). Node's 5-minute
  * `requestTimeout` is turned off: a multi-GiB push is one long request, and registry:2 (Go) sets no
- * such limit either. Headers must still arrive within a minute.
+ * such limit either; a stalled body is cut by the listener's idle-body timeout instead. Headers must
+ * arrive within `limits.headersTimeoutMs` and fit in `limits.maxHeaderBytes` (431 with a body beyond).
  */
-export function createListeningServer(listener: Listener, tls?: TlsOptions): Server {
+export function createListeningServer(listener: Listener, tls?: TlsOptions, limits: ServerLimits = {}): Server {
+  const options = toHttpServerOptions(limits)
   const server: Server = tls
     ? createHttpsServer(
         {
+          ...options,
           cert: tls.cert,
           key: tls.key,
           minVersion: tls.minVersion,
@@ -23,9 +27,8 @@ export function createListeningServer(listener: Listener, tls?: TlsOptions): Ser
         },
         listener,
       )
-    : createHttpServer(listener)
-  server.requestTimeout = 0
-  server.headersTimeout = 60_000
+    : createHttpServer(options, listener)
+  applyServerLimits(server, limits)
   return server
 }
 

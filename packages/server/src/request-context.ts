@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { toRoute } from '@wharf/core'
+import { toTargetPath } from '@wharf/http-adapter'
 import type { RouteKind } from './metrics.js'
 
 /** What the server knows about one request, filled in as it goes. */
@@ -25,9 +26,9 @@ export interface RequestContext {
 
 /** Builds the context of a request from the Node request. Never throws. */
 export function createRequestContext(req: IncomingMessage): RequestContext {
+  // The path the registry routes on: an absolute-form target's own path, never the Host header's.
   const target = req.url ?? '/'
-  const query = target.indexOf('?')
-  const path = query === -1 ? target : target.slice(0, query)
+  const path = toTargetPath(target) ?? target.slice(0, 256)
   const route = path.startsWith('/v2') ? toRoute(path) : undefined
   const socket = req.socket
   return {

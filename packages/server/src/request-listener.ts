@@ -20,6 +20,8 @@ export interface RequestListenerOptions {
   headers: Record<string, string[]>
   /** Give events the context of their request (needed by notifications only; it has a cost). */
   trackEventRequests: boolean
+  /** How long a request body may send nothing before it is answered 408 (`http.bodyidletimeout`); 0: never. */
+  bodyIdleTimeoutMs?: number
 }
 
 /** The main listener plus what a graceful shutdown needs from it. */
@@ -67,7 +69,10 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
     fetch: (request: Request) => track(registry.fetch(request)),
     ...(direct ? { handle: (request: object) => track(direct.call(registry, request)) } : {}),
   } as FetchHandler
-  const serve = toNodeListener(tracked, { onError: (err) => logger.warn({ err }, 'response failed') })
+  const serve = toNodeListener(tracked, {
+    onError: (err) => logger.warn({ err }, 'response failed'),
+    ...(options.bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
+  })
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, values] of headerEntries) res.setHeader(name, values)

@@ -86,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health,
     headers: config.http.headers,
     trackEventRequests: endpoints.length > 0,
+    bodyIdleTimeoutMs: config.http.bodyidletimeout,
   })
   const purging = config.storage.maintenance.uploadpurging
   // As registry:2: no purging in read-only mode (it would write).
@@ -93,7 +94,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? createUploadPurger({ registry, ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun, logger, metrics })
     : undefined
 
-  const server = createListeningServer(requests.listener, options.tls)
+  const server = createListeningServer(requests.listener, options.tls, {
+    maxHeaderBytes: config.http.maxheaderbytes,
+    headersTimeoutMs: config.http.headerstimeout,
+  })
   server.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'))
   const debug = config.http.debug
   const debugServer = debug

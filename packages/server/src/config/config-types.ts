@@ -129,6 +129,12 @@ export interface HttpConfig {
   draintimeout: number
   /** Headers added to every response, e.g. `{ 'X-Content-Type-Options': ['nosniff'] }`. */
   headers: Record<string, string[]>
+  /** The largest request header block accepted, in bytes (431 beyond). Default 256 KiB. */
+  maxheaderbytes: number
+  /** How long a client has to send a request's headers before it is answered 408. Default 60s. */
+  headerstimeout: number
+  /** How long an upload body may send nothing before it is answered 408 (resumable). Default 60s; 0 turns it off. */
+  bodyidletimeout: number
   /** Serve HTTPS. */
   tls?: TlsConfig
   /** A second listener for `/debug/health` and Prometheus metrics. */

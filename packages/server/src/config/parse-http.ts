@@ -1,3 +1,4 @@
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES } from '@wharf/http-adapter'
 import { ConfigError } from './config-error.js'
 import type { ConfigReader } from './config-reader.js'
 import type { DebugConfig, HttpConfig, TlsConfig } from './config-types.js'
@@ -6,7 +7,7 @@ import { toListenAddress } from './listen-address.js'
 /** wharf's listen address when none is configured: loopback only (registry:2's stock config uses `:5000`). */
 export const DEFAULT_ADDR = '127.0.0.1:5000'
 
-/** Reads `http`: listen address, external host, drain timeout, headers, TLS and the debug listener. */
+/** Reads `http`: listen address, external host, drain timeout, headers, request limits, TLS and the debug listener. */
 export function readHttp(r: ConfigReader): HttpConfig {
   const addr = r.string('http.addr') || DEFAULT_ADDR
   toListenAddress(addr, r.describe('http.addr'))
@@ -25,6 +26,10 @@ export function readHttp(r: ConfigReader): HttpConfig {
     addr,
     draintimeout: r.duration('http.draintimeout') ?? 30_000,
     headers: r.headers('http.headers') ?? {},
+    // wharf's own keys: registry:2 (Go) has no header timeout and a 1 MiB header limit.
+    maxheaderbytes: r.integer('http.maxheaderbytes', { min: 1024, max: 16 * 1024 * 1024 }) ?? DEFAULT_MAX_HEADER_BYTES,
+    headerstimeout: r.duration('http.headerstimeout', { min: 1 }) ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    bodyidletimeout: r.duration('http.bodyidletimeout') ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
   }
   const host = r.string('http.host')
   if (host) {
