@@ -11,7 +11,7 @@ import { createRegistry, type Registry } from '@wharf/core'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { createFsDriver } from '@wharf/storage-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openRaw, send } from './raw-http.js'
+import { openRaw, send } from '../../../test-support/http-clients.js'
 
 describe('startRegistry: a request body that stops arriving', () => {
   let root: string

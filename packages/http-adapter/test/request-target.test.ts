@@ -9,7 +9,7 @@ import { createMemoryDriver, createRegistry, type Registry } from '@wharf/core'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_ADAPTERS, type AdapterServer } from './adapter-servers.js'
-import { send, sendRaw, type RawResponse } from './raw-http.js'
+import { send, sendRaw, type RawResponse } from '../../../test-support/http-clients.js'
 
 const SECRET = Buffer.from('victim/app layer bytes')
 const DIGEST = `sha256:${createHash('sha256').update(SECRET).digest('hex')}`

@@ -6,7 +6,7 @@
 import { createMemoryDriver, createRegistry, type Registry } from '@wharf/core'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openRaw, send, sendRaw, type RawResponse } from './raw-http.js'
+import { openRaw, send, sendRaw, type RawResponse } from '../../../test-support/http-clients.js'
 
 const errorOf = (res: RawResponse) => (JSON.parse(res.body.toString()) as { errors: Array<{ code: string; message: string }> }).errors[0]
 

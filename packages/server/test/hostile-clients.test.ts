@@ -8,8 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-// One raw-socket client for the whole repository; it lives with the adapter tests.
-import { openRaw, send, sendRaw, type RawResponse } from '../../http-adapter/test/raw-http.js'
+import { openRaw, send, sendRaw, type RawResponse } from '../../../test-support/http-clients.js'
 import { createTestCertificates } from './helpers/certificates.js'
 import { httpsRequest } from './helpers/https-request.js'
 import { createTempDir, startFromYaml, type TestServer } from './helpers/in-process.js'
