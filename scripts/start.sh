@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# `npm start` / `pnpm start`: installs dependencies if needed, builds, and starts the default registry:
-# node:http on 127.0.0.1:5000 (REGISTRY_HTTP_ADDR), storing under ./data
-# (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY).
+# `npm start` / `pnpm start`: installs dependencies if needed, builds what changed, and starts the
+# default registry: node:http on 127.0.0.1:5000 (REGISTRY_HTTP_ADDR), storing under ./data
+# (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY). Every step says what it does, and its output is shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "start: checking dependencies"
 . scripts/ensure-pnpm.sh
-pnpm run build >/dev/null
+
+# The server and the workspace packages it runs on, in build order.
+stale=$(node scripts/stale-packages.mjs core storage-fs storage-s3 storage-azure http-adapter auth server)
+if [ -n "$stale" ]; then
+  filters=()
+  for name in $stale; do filters+=(--filter "@wharf/$name"); done
+  echo "start: building $(echo $stale | tr ' ' ',') (sources newer than dist; about 10-40 s)"
+  pnpm "${filters[@]}" build
+else
+  echo "start: build is up to date"
+fi
+echo "start: starting wharf (node packages/server/dist/cli.js)"
 exec node packages/server/dist/cli.js
