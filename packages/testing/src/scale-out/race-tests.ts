@@ -212,3 +212,60 @@ export function raceTests(pair: () => ScaleOutPair, settings: ScaleOutSuiteSetti
     settings.testTimeoutMs,
   )
 }
+
+/**
+ * Registers the test where a process dies by SIGKILL in the middle of pushes and deletes. The
+ * invariant: afterwards, a new process serves every push that was acknowledged and never targeted by
+ * a delete, and every tag it lists resolves to a manifest it serves (nothing half-written shows).
+ */
+export function killedWriterTest(pair: () => ScaleOutPair, settings: ScaleOutSuiteSettings, start: () => Promise<ScaleOutProcess>): void {
+  it(
+    'leaves no half-written manifest or tag visible when a process is killed with SIGKILL amid pushes and deletes',
+    async () => {
+      const { a } = pair()
+      const repository = 'shared/killed-writer'
+      const images = Array.from({ length: 24 }, (_, i) => makeImage(`killed-${i}`, [10]))
+      for (const image of images) await pushBlobs(a.url, repository, image)
+      const victim = await start()
+      // Kill after a random number of answers, so the kill lands at a different point each run.
+      const killAfter = 4 + Math.floor(Math.random() * 16)
+      let answered = 0
+      let killing: Promise<void> | undefined
+      const acknowledged = new Set<number>()
+      const deleted = new Set<number>()
+      const counted = async (status: Promise<number>) => {
+        const result = await status.catch(() => 0)
+        if (++answered === killAfter) killing = victim.stop('SIGKILL')
+        return result
+      }
+      await Promise.all(
+        images.map(async (image, i) => {
+          const put = await counted(send(victim.url, 'PUT', `/v2/${repository}/manifests/t${i}`, image.manifest))
+          if (put === 201) acknowledged.add(i)
+          // Every third image is also deleted at once, while the others are still being pushed.
+          if (i % 3 === 0 && put === 201) {
+            deleted.add(i)
+            await counted(send(victim.url, 'DELETE', `/v2/${repository}/manifests/${image.digest}`))
+          }
+        }),
+      )
+      await (killing ?? victim.stop('SIGKILL'))
+      const fresh = await start()
+      try {
+        const list = await fetch(`${fresh.url}/v2/${repository}/tags/list`)
+        const tags = list.status === 200 ? ((await list.json()) as { tags: string[] }).tags : []
+        for (const tag of tags) {
+          const image = images[Number(tag.slice(1))]!
+          expect(await see(fresh.url, repository, tag, image.digest)).toEqual({ byTag: 200, tagDigest: image.digest, byDigest: 200, listed: true })
+        }
+        for (const i of acknowledged) {
+          if (deleted.has(i)) continue
+          expect(await see(fresh.url, repository, `t${i}`, images[i]!.digest)).toEqual({ byTag: 200, tagDigest: images[i]!.digest, byDigest: 200, listed: true })
+        }
+      } finally {
+        await fresh.stop()
+      }
+    },
+    settings.testTimeoutMs,
+  )
+}

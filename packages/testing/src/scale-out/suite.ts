@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concurrencyTests } from './concurrency-tests.js'
-import { raceTests } from './race-tests.js'
+import { killedWriterTest, raceTests } from './race-tests.js'
 import { expectServedByAll, MiB, sha256Of, toChunks } from './image.js'
 import { finishUpload, openUpload, patchChunk, patchStream, uploadStatus } from './upload-client.js'
 
@@ -137,6 +137,7 @@ export function describeScaleOutSuite(name: string, startProcess: () => Promise<
 
     concurrencyTests(() => pair, settings)
     raceTests(() => pair, settings, start)
+    killedWriterTest(() => pair, settings, start)
 
     it(
       'lets another process finish an upload after the process that acknowledged a chunk is killed with SIGKILL',
