@@ -15,6 +15,8 @@ export { createMemoryDriver, type MemoryDriverOptions } from './driver/memory-dr
 export { createAllowAllAuth, toScope, type AuthHooks, type Access, type Action, type Identity, type ChallengeReason } from './auth/auth-hooks.js'
 export type { RegistryEvent, RegistryEventAction, RegistryEventListener, RegistryEvents } from './events.js'
 export { createRegistry, type Registry, type RegistryOptions } from './registry.js'
+export type { RetentionRule } from './retention/retention-rules.js'
+export type { ApplyRetentionOptions, RetentionReport, RepositoryRetentionReport, RetainedTagDecision, RetainedManifestDecision } from './retention/retention-types.js'
 export { RegistryError, isRegistryError, toErrorBody, type RegistryErrorOptions } from './errors/registry-error.js'
 export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js'
 export { toDigest, isDigest, digestOf, type Digest, type DigestAlgorithm } from './grammar/digest.js'

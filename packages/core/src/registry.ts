@@ -29,6 +29,10 @@ import { createUsageStore } from './stores/usage-store.js'
 import { readUsage, rebuildUsage, type UsageQuery, type UsageReport } from './stores/usage-report.js'
 import { createImmutableTagPolicy, type ImmutableTagRule } from './policies/immutable-tags.js'
 import { createQuotaGuard, type QuotaRule } from './policies/quotas.js'
+import { applyRetention } from './retention/apply-retention.js'
+import { createPullRecorder, type PullRecorder } from './retention/pull-recorder.js'
+import { createRetentionPolicy, type RetentionRule } from './retention/retention-rules.js'
+import type { ApplyRetentionOptions, RetentionReport } from './retention/retention-types.js'
 import { createUploadService } from './uploads/upload-service.js'
 import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
@@ -77,6 +81,19 @@ export interface RegistryOptions {
    * pattern is exactly `latest`. See policies/immutable-tags.ts. Default none.
    */
   immutableTags?: ImmutableTagRule[]
+  /**
+   * Retention per repository glob, applied by `applyRetention()` (and by `collectGarbage({
+   * retention: true })` before it marks), e.g. `[{ repositories: 'ci/**', keepLast: 10, keepTags:
+   * ['v*', 'latest'], untaggedAfterMs: 7 * 86_400_000, keepPulledWithinMs: 30 * 86_400_000 }]`.
+   * First matching rule wins; see retention/retention-rules.ts. Default none.
+   */
+  retention?: RetentionRule[]
+  /**
+   * How often pulls noted in memory are written to storage, for `keepPulledWithinMs` (one write
+   * per repository per interval, whatever the number of pulls; also on `applyRetention` and
+   * `close`). Default 60 s.
+   */
+  pullFlushIntervalMs?: number
   /** How long an upload request holds its session before renewing. Default 30 s. */
   uploadLeaseMs?: number
   /** Told about unexpected failures (answered as 500 without details). */
@@ -105,6 +122,13 @@ export interface Registry {
    * a registry:2 tree: run `migrate` first, so that its content is marked like wharf's own.
    */
   collectGarbage(options?: GarbageCollectionOptions): Promise<GarbageCollectionReport>
+  /**
+   * Applies the `retention` rules: deletes the tags no rule keeps and untagged manifests past their
+   * delay, through the manifest index and only as read (a tag pushed again meanwhile survives), and
+   * never an immutable tag. `{ dryRun: true }` lists what would go and deletes nothing. The bytes
+   * are reclaimed by the next `collectGarbage()`.
+   */
+  applyRetention(options?: ApplyRetentionOptions): Promise<RetentionReport>
   /**
    * Deduplicated bytes per repository, per namespace and in total (see stores/usage-store.ts for
    * what each counts), read from records kept up to date by every push, mount and delete: one
@@ -178,6 +202,18 @@ export function createRegistry(options: RegistryOptions): Registry {
   const registry2 = createRegistry2Source(storage, options.registry2)
   const stores = createStores(storage, options, registry2)
   const hub = createEventHub()
+  const retention = createRetentionPolicy(options.retention)
+  // Pulls are noted only where a rule keeps what was pulled: no cost anywhere else.
+  const pulls: PullRecorder | undefined = retention.rules.some((r) => r.rule.keepPulledWithinMs !== undefined)
+    ? createPullRecorder(storage, { horizonMs: retention.pullHorizonMs, ...(options.pullFlushIntervalMs === undefined ? {} : { flushIntervalMs: options.pullFlushIntervalMs }) })
+    : undefined
+  const retentionContext = { stores, policy: retention, immutableTags: createImmutableTagPolicy(options.immutableTags), pulls }
+  async function retainNow(retentionOptions: ApplyRetentionOptions = {}): Promise<RetentionReport> {
+    if ((await registry2.status()).fallback) {
+      throw new Error('retention needs the registry:2 tree migrated first (wharf migrate): its tags would not be seen')
+    }
+    return applyRetention(retentionContext, retentionOptions)
+  }
   const settings: HandlerSettings = {
     deleteEnabled: options.deleteEnabled ?? true,
     redirect: options.redirect ? { expiresInSeconds: (typeof options.redirect === 'object' && options.redirect.expiresInSeconds) || 300 } : false,
@@ -264,7 +300,13 @@ export function createRegistry(options: RegistryOptions): Registry {
         })
       },
     }
-    return dispatch(ctx, route)
+    const response = await dispatch(ctx, route)
+    // A manifest GET or HEAD (304 too) is a pull of the digest it answered: noted in memory only.
+    if (pulls && route.kind === 'manifest' && request.method !== 'PUT' && request.method !== 'DELETE' && (response.status === 200 || response.status === 304)) {
+      const digest = response.headers['Docker-Content-Digest']
+      if (digest) pulls.record(route.name, digest)
+    }
+    return response
   }
 
   async function handle(request: RegistryRequest): Promise<RegistryResponse> {
@@ -286,11 +328,14 @@ export function createRegistry(options: RegistryOptions): Registry {
     fetch: async (request) => toWebResponse(await handle(request)),
     registry2Status: () => registry2.status(),
     purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
+    applyRetention: retainNow,
     async collectGarbage(gcOptions) {
       if ((await registry2.status()).fallback) {
         throw new Error('garbage collection needs the registry:2 tree migrated first (wharf migrate): its content would not be marked')
       }
-      return collectGarbage(stores, gcOptions)
+      // Retention first, so what it deletes is collected in the same run.
+      const retained = gcOptions?.retention ? await retainNow({ ...(gcOptions.dryRun === undefined ? {} : { dryRun: gcOptions.dryRun }), ...(gcOptions.signal ? { signal: gcOptions.signal } : {}) }) : undefined
+      return withRetention(await collectGarbage(stores, gcOptions), retained)
     },
     async usage(query) {
       const asked = typeof query === 'string' ? { repository: query } : (query ?? {})
@@ -299,9 +344,18 @@ export function createRegistry(options: RegistryOptions): Registry {
       return readUsage(stores.usage, asked.repository)
     },
     async close() {
-      await storage.close?.()
+      try {
+        await pulls?.close()
+      } finally {
+        await storage.close?.()
+      }
     },
   }
+}
+
+/** The collector's report with the retention report of the same run, when retention ran. */
+function withRetention(report: GarbageCollectionReport, retention: RetentionReport | undefined): GarbageCollectionReport {
+  return retention ? { ...report, retention } : report
 }
 
 /** Any failure as a RegistryError; unexpected ones become a bare 500/503 and go to `onError`. */

@@ -62,6 +62,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sparseManifests: toSparseManifests(config.validation),
     quotas: config.policies.quotas,
     immutableTags: config.policies.immutabletags,
+    retention: config.policies.retention,
+    pullFlushIntervalMs: config.policies.pullflushinterval,
     registry2: { mode: config.storage.registry2 },
     onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })

@@ -1,5 +1,6 @@
 import type { StorageDriver } from '../driver/storage-driver.js'
 import type { Stores } from '../http/context.js'
+import type { RetentionReport } from '../retention/retention-types.js'
 
 /** Options of `registry.collectGarbage()`. */
 export interface GarbageCollectionOptions {
@@ -22,6 +23,11 @@ export interface GarbageCollectionOptions {
   filterBytes?: number
   /** The clock grace periods are measured with (epoch ms); default `Date.now`. */
   now?: () => number
+  /**
+   * Apply the registry's `retention` rules first (`registry.applyRetention()`, with this `dryRun`),
+   * so what they delete is collected in this run. Default false.
+   */
+  retention?: boolean
 }
 
 /** Where a collection stands. */
@@ -43,6 +49,8 @@ export interface GarbageCollectionReport {
   bytesReclaimed: number
   uploadsPurged: number
   durationMs: number
+  /** What retention deleted first, when asked (`retention: true`). */
+  retention?: RetentionReport
 }
 
 /** What every phase of a collection works with. */

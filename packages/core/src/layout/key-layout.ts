@@ -11,6 +11,8 @@
  * usage/links/<repository>/_layers/<alg>/<hex>    charge marker: JSON {size, counted, nonce}, whether the link is counted
  * usage/blobs/<alg>/<hh>/<hex>                    charge marker of a blob record, counted in the total
  * migrations/registry2                            `migrate`'s checkpoint and result (JSON), see registry2/
+ * pulls/<repository>                              last pull time per manifest digest: JSON {pulls: {digest: epoch ms}},
+ *                                                 merged by compare-and-swap (retention/pull-recorder.ts)
  * docker/registry/v2/...                          registry:2's tree, read-only (registry2/registry2-layout.ts)
  * repositories/<repository>/
  *   _layers/<alg>/<hex>                           link: blob readable through this repository, JSON {size, key, nonce}
@@ -43,6 +45,7 @@ export const keys = {
   uploadsPrefix: () => 'uploads/',
   catalogPrefix: () => 'catalog/',
   registry2Migration: () => 'migrations/registry2',
+  pullRecord: (repository: string) => `pulls/${repository}`,
   usageRecordsPrefix: () => 'usage/repositories/',
   usageRecord: (repository: string) => `usage/repositories/${repository}`,
   usageTotal: (shard: number) => `usage/total/${shard}`,

@@ -88,10 +88,17 @@ export interface ManifestIndex {
    * are adopted only while the revision is live. Returns how many objects it wrote (0 on a re-run).
    */
   adopt(repository: string, digest: Digest, manifest: StoredManifest, targets: PushTargets): Promise<number>
-  /** Deletes a revision and the tags pointing at it; the deleted manifest, or `undefined` when there was none. */
-  deleteManifest(repository: string, digest: Digest): Promise<StoredManifest | undefined>
-  /** Deletes one tag; whether it existed (pointing at a live revision). */
-  deleteTag(repository: string, tag: string): Promise<boolean>
+  /**
+   * Deletes a revision and the tags pointing at it; the deleted manifest, or `undefined` when there
+   * was none. With `ifMatch` (an ETag the caller read, e.g. retention), only that version is deleted:
+   * a revision rewritten since (re-pushed, touched) is left alone and `undefined` is returned.
+   */
+  deleteManifest(repository: string, digest: Digest, ifMatch?: string): Promise<StoredManifest | undefined>
+  /**
+   * Deletes one tag; whether it existed (pointing at a live revision). With `ifMatch` (an ETag the
+   * caller read), only that version is deleted: a tag pushed again since survives and `false` is returned.
+   */
+  deleteTag(repository: string, tag: string, ifMatch?: string): Promise<boolean>
   /** Visible tags after `last`, in lexical order, at most `limit`, and whether more may follow. */
   listTags(repository: string, limit: number, last?: string): Promise<{ tags: string[]; more: boolean }>
   /** Referrers of `subject` whose revisions are live. */
@@ -205,9 +212,9 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
       return written
     },
 
-    async deleteManifest(repository, digest) {
+    async deleteManifest(repository, digest, ifMatch) {
       const state = await manifests.read(repository, digest)
-      if (!state?.manifest) return undefined
+      if (!state?.manifest || (ifMatch !== undefined && state.etag !== ifMatch)) return undefined
       await assertNotPinned(repository, digest)
       const tombstone = await manifests.tombstone(repository, digest, state.etag)
       // Lost the race to a push (or a delete): ordered before that write, this delete changes nothing more.
@@ -218,9 +225,9 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
       return state.manifest
     },
 
-    async deleteTag(repository, tag) {
+    async deleteTag(repository, tag, ifMatch) {
       const state = await tags.read(repository, tag)
-      if (state?.digest === undefined || !(await isLive(repository, state.digest))) return false
+      if (state?.digest === undefined || (ifMatch !== undefined && state.etag !== ifMatch) || !(await isLive(repository, state.digest))) return false
       const rule = policy.ruleFor(repository, tag)
       if (rule) throw immutableTagDenied(repository, tag, rule, 'delete', state.digest)
       // Losing the compare-and-swap means a push re-set the tag after we read it: this delete came first.

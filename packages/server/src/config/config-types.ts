@@ -239,4 +239,11 @@ export interface PoliciesConfig {
   quotas: Array<{ repositories: string; maxBytes: number }>
   /** `[{ repositories: prod/**, tags: [v*] }]`: matching tags cannot be moved or deleted once they exist. */
   immutabletags: Array<{ repositories: string; tags: string[] }>
+  /**
+   * `[{ repositories: ci/**, keeplast: 10, keeptags: [v*, latest], untaggedafter: 168h, keeppulledwithin: 720h }]`:
+   * core's `retention` rules, applied before each scheduled garbage collection.
+   */
+  retention: Array<{ repositories: string; keepLast?: number; keepTags?: readonly string[]; untaggedAfterMs?: number; keepPulledWithinMs?: number }>
+  /** How often pulls noted in memory are written to storage (for `keeppulledwithin`). Default 1m. */
+  pullflushinterval: number
 }

@@ -1,4 +1,4 @@
-import type { ImmutableTagRule, QuotaRule } from '@wharf/core'
+import type { ImmutableTagRule, QuotaRule, RetentionRule } from '@wharf/core'
 import { isRepositoryGlob } from '@wharf/core'
 import type { ConfigReader } from './config-reader.js'
 import type { PoliciesConfig } from './config-types.js'
@@ -43,5 +43,35 @@ export function readPolicies(r: ConfigReader): PoliciesConfig {
     if (!tags || tags.length === 0 || !tags.every((t) => TAG_PATTERN.test(t))) r.fail(`${p}.tags`, 'a list of tag patterns such as [v*]', tags)
     immutableTags.push({ repositories, tags })
   }
-  return { quotas, immutabletags: immutableTags }
+  return { quotas, immutabletags: immutableTags, ...readRetention(r) }
+}
+
+/**
+ * `policies.retention[].{repositories, keeplast, keeptags, untaggedafter, keeppulledwithin}` (core's
+ * `retention` rules; first match wins) and `policies.pullflushinterval` (how often recorded pulls are
+ * written, default 1m). Also `REGISTRY_POLICIES_RETENTION` (YAML) or `REGISTRY_POLICIES_RETENTION_0_KEEPLAST`.
+ * A rule without any key but `repositories` does nothing, so it is refused as a likely typo.
+ */
+function readRetention(r: ConfigReader): Pick<PoliciesConfig, 'retention' | 'pullflushinterval'> {
+  const retention: RetentionRule[] = []
+  for (let i = 0, count = r.listLength('policies.retention'); i < count; i++) {
+    const p = `policies.retention.${i}`
+    const repositories = r.requiredString(`${p}.repositories`, 'a repository glob such as ci/**')
+    if (!isRepositoryGlob(repositories)) r.fail(`${p}.repositories`, 'a repository glob such as ci/**', repositories)
+    const keepLast = r.integer(`${p}.keeplast`, { min: 0 })
+    const keepTags = r.stringList(`${p}.keeptags`)
+    if (keepTags && !keepTags.every((t) => TAG_PATTERN.test(t))) r.fail(`${p}.keeptags`, 'a list of tag patterns such as [v*, latest]', keepTags)
+    const untaggedAfterMs = r.duration(`${p}.untaggedafter`)
+    const keepPulledWithinMs = r.duration(`${p}.keeppulledwithin`, { min: 1 })
+    const rule: RetentionRule = {
+      repositories,
+      ...(keepLast === undefined ? {} : { keepLast }),
+      ...(keepTags === undefined ? {} : { keepTags }),
+      ...(untaggedAfterMs === undefined ? {} : { untaggedAfterMs }),
+      ...(keepPulledWithinMs === undefined ? {} : { keepPulledWithinMs }),
+    }
+    if (Object.keys(rule).length === 1) r.fail(p, 'at least one of keeplast, keeptags, untaggedafter, keeppulledwithin', r.peek(p))
+    retention.push(rule)
+  }
+  return { retention, pullflushinterval: r.duration('policies.pullflushinterval', { min: 1000 }) ?? 60_000 }
 }
