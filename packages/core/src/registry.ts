@@ -34,6 +34,7 @@ import { createPullRecorder, type PullRecorder } from './retention/pull-recorder
 import { createRetentionPolicy, type RetentionRule } from './retention/retention-rules.js'
 import type { ApplyRetentionOptions, RetentionReport } from './retention/retention-types.js'
 import { createUploadService } from './uploads/upload-service.js'
+import type { Mirror } from './mirror/create-mirror.js'
 import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
 
@@ -96,6 +97,12 @@ export interface RegistryOptions {
   pullFlushIntervalMs?: number
   /** How long an upload request holds its session before renewing. Default 30 s. */
   uploadLeaseMs?: number
+  /**
+   * A pull-through cache (`createMirror`, mirror/create-mirror.ts): what storage lacks is fetched
+   * from the upstream and stored through the stores below as a push would; writes are refused in
+   * mirrored repositories (everywhere unless `pushes: 'unmirrored'`). Default none.
+   */
+  mirror?: Mirror
   /** Told about unexpected failures (answered as 500 without details). */
   onError?: (error: unknown, request: RegistryRequest) => void
 }
@@ -300,7 +307,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         })
       },
     }
-    const response = await dispatch(ctx, route)
+    const response = await (options.mirror ? options.mirror.handle(ctx, route, dispatch) : dispatch(ctx, route))
     // A manifest GET or HEAD (304 too) is a pull of the digest it answered: noted in memory only.
     if (pulls && route.kind === 'manifest' && request.method !== 'PUT' && request.method !== 'DELETE' && (response.status === 200 || response.status === 304)) {
       const digest = response.headers['Docker-Content-Digest']

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createSecureContext } from 'node:tls'
-import type { AuthHooks, StorageDriver } from '@wharf/core'
+import { createMirror, type AuthHooks, type Mirror, type StorageDriver } from '@wharf/core'
 import type { TokenKeys } from '@wharf/auth'
 import type { DestinationStream, Logger } from 'pino'
 import { ConfigError } from './config/config-error.js'
@@ -9,6 +9,7 @@ import type { AuthConfig, TlsConfig, WharfConfig } from './config/config-types.j
 import { createHtpasswdFromConfig, type HtpasswdReporting } from './htpasswd-from-config.js'
 import { createLogger } from './logging/create-logger.js'
 import { createStorageFromConfig } from './storage-from-config.js'
+import { toMirrorOptions } from './config/parse-proxy.js'
 
 /** TLS material read from the configured files. */
 export interface TlsOptions {
@@ -28,6 +29,8 @@ export interface ServerOptions {
   storage: StorageDriver
   /** Default: everyone may do everything. */
   auth?: AuthHooks
+  /** A pull-through cache (from `proxy`); default none. */
+  mirror?: Mirror
   tls?: TlsOptions
   /** Remarks to log once at start (e.g. ignored configuration keys). */
   warnings?: string[]
@@ -58,6 +61,7 @@ export async function toServerOptions(config: WharfConfig, extra: Pick<ServerOpt
     if (warnings.length > 0) options.warnings = warnings
   }
   if (config.http.tls) options.tls = toTlsOptions(config.http.tls)
+  if (config.proxy) options.mirror = createMirror(toMirrorOptions(config.proxy))
   return options
 }
 

@@ -18,6 +18,7 @@ import type { ServerOptions } from './server-options.js'
 import { withStorageMetrics } from './storage-metrics.js'
 import { logRegistry2Status } from './registry2-notice.js'
 import { createUploadPurger } from './upload-purger.js'
+import { observeMirror } from './mirror-metrics.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -65,8 +66,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     retention: config.policies.retention,
     pullFlushIntervalMs: config.policies.pullflushinterval,
     registry2: { mode: config.storage.registry2 },
+    ...(options.mirror ? { mirror: options.mirror } : {}),
     onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
   })
+  if (options.mirror) observeMirror(options.mirror, metrics.registry, logger)
   const driverType = toStorageDriverType(config.storage)
   const healthConfig = config.health.storagedriver
   const health = createStorageHealthCheck({

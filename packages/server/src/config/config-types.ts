@@ -1,3 +1,5 @@
+import type { ProxyConfig } from './parse-proxy.js'
+
 /**
  * The standalone server's configuration as plain typed objects. The shape and key names are
  * registry:2's `config.yml` (so the YAML, the `REGISTRY_…` variables and these objects map one to
@@ -16,6 +18,8 @@ export interface WharfConfig {
   validation: ValidationConfig
   /** wharf's own section: quotas and immutable tags. */
   policies: PoliciesConfig
+  /** registry:2's pull-through cache (parse-proxy.ts); absent: not a mirror. */
+  proxy?: ProxyConfig
 }
 
 /** Log levels, most to least severe. registry:2's `panic` is read as `fatal`. */

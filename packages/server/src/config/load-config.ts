@@ -7,6 +7,7 @@ import { readAuth, readHealth, readLog, readNotifications } from './parse-sectio
 import { readStorage } from './parse-storage.js'
 import { readValidation } from './parse-validation.js'
 import { readPolicies } from './parse-policies.js'
+import { readProxy } from './parse-proxy.js'
 
 /** A checked configuration and what the operator should be told about it at start. */
 export interface LoadedConfig {
@@ -52,6 +53,8 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
   }
   const auth = readAuth(r)
   if (auth) config.auth = auth
+  const proxy = readProxy(r)
+  if (proxy) config.proxy = proxy
   const unsupportedKeys = r.unread()
   const warnings = [...notes]
   if (unsupportedKeys.length > 0) {
