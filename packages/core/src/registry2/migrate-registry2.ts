@@ -6,10 +6,14 @@ import { createStores } from '../registry.js'
 import type { BlobLocation } from '../stores/blob-store.js'
 import { createOnce, readJson, toJsonBytes } from '../stores/json-objects.js'
 import type { PushTargets } from '../stores/manifest-index.js'
+import { mapLimited } from '../stores/map-limited.js'
 import { forEachLimited } from './for-each-limited.js'
 import type { Registry2Files } from './registry2-files.js'
 import { registry2Paths } from './registry2-layout.js'
 import { createRegistry2Source, type Registry2MigrationRecord } from './registry2-source.js'
+
+/** Repositories migrated at once, each with up to `concurrency` storage calls in flight. */
+const REPOSITORIES_AT_ONCE = 4
 
 /** Options of {@link migrateRegistry2}. */
 export interface MigrateOptions {
@@ -96,12 +100,15 @@ export async function migrateRegistry2(options: MigrateOptions): Promise<Migrate
     const dirs = await countChildren(source.files, registry2Paths.blobsDir())
     let dirsDone = 0
     let currentDir: string | undefined
-    await forEachLimited(reader.blobs(), limit, signal, async ({ digest, location }) => {
+    await forEachLimited(reader.blobs(), limit, signal, async (digest) => {
       if (digest.hex.slice(0, 2) !== currentDir) {
         if (currentDir !== undefined) dirsDone++
         currentDir = digest.hex.slice(0, 2)
         progress.fraction = dirs === 0 ? 1 : dirsDone / dirs
       }
+      // A `<hex>/` directory without `data` (bytes removed by hand) is not a blob.
+      const location = await reader.blob(digest)
+      if (!location) return
       summary.blobs++
       summary.bytes += location.size
       tick((await create(keys.blobRecord(digest), toJsonBytes(location))) ? 1 : 0, location.size)
@@ -113,13 +120,37 @@ export async function migrateRegistry2(options: MigrateOptions): Promise<Migrate
   progress.fraction = 0
   const topLevel = await countChildren(source.files, registry2Paths.repositoriesDir())
   const seenTop = new Set<string>()
+  // Repositories are migrated a few at a time (on S3 each one is a chain of round trips); the
+  // checkpoint names the last repository before which every one, in walk order, is finished.
+  const inFlight: { name: string; done: boolean }[] = []
+  let finished: string | undefined
   let sinceCheckpoint = 0
-  for await (const name of reader.repositories(resume?.lastRepository)) {
-    signal?.throwIfAborted()
+  let checkpoints = Promise.resolve()
+  await forEachLimited(reader.repositories(resume?.lastRepository), REPOSITORIES_AT_ONCE, signal, async (name) => {
+    const entry = { name, done: false }
+    inFlight.push(entry)
     seenTop.add(name.split('/')[0]!)
     progress.fraction = topLevel === 0 ? 1 : Math.min(1, (seenTop.size - 1) / topLevel)
+    await migrateRepository(name)
+    entry.done = true
+    while (inFlight[0]?.done) finished = inFlight.shift()!.name
+    if (++sinceCheckpoint >= 100 && finished !== undefined) {
+      sinceCheckpoint = 0
+      const lastRepository = finished
+      checkpoints = checkpoints.then(() => checkpoint({ lastRepository }))
+      await checkpoints
+    }
+  })
+  summary.ms = Date.now() - started
+  await checkpoint({ state: 'done', finishedAt: new Date().toISOString(), written: summary.written, lastRepository: undefined })
+  return summary
+
+  /** Catalog entry, layer links, then revisions with their tags and referrers entries. */
+  async function migrateRepository(name: string): Promise<void> {
     summary.repositories++
-    let written = (await create(keys.catalogEntry(name), new Uint8Array(0))) ? 1 : 0
+    // Never `summary.x += await …`: it reads `x` before awaiting, losing what other repositories add meanwhile.
+    const listed = await create(keys.catalogEntry(name), new Uint8Array(0))
+    summary.written += listed ? 1 : 0
 
     await forEachLimited(reader.links(name, 'layers'), limit, signal, async (digest) => {
       const location = await linkTarget(digest)
@@ -128,11 +159,13 @@ export async function migrateRegistry2(options: MigrateOptions): Promise<Migrate
       tick((await create(keys.layerLink(name, digest), toJsonBytes(location))) ? 1 : 0)
     })
 
+    const tags = await reader.tags(name)
+    const digests = await mapLimited(tags, limit, (tag) => reader.tag(name, tag))
     const tagsOf = new Map<string, string[]>()
-    for (const tag of await reader.tags(name)) {
-      const digest = await reader.tag(name, tag)
+    tags.forEach((tag, i) => {
+      const digest = digests[i]
       if (digest !== undefined) tagsOf.set(digest, [...(tagsOf.get(digest) ?? []), tag])
-    }
+    })
     await forEachLimited(reader.links(name, 'revisions'), limit, signal, async (digest) => {
       // An empty `<hex>/` directory is what registry:2's DELETE leaves: not a revision.
       const manifest = await reader.revision(name, digest)
@@ -143,17 +176,9 @@ export async function migrateRegistry2(options: MigrateOptions): Promise<Migrate
       summary.tags += targets.tags.length
       tick(dryRun ? ((await storage.stat(keys.manifestRevision(name, digest))) ? 0 : 1 + targets.tags.length) : await stores.index.adopt(name, digest, manifest, targets))
     })
-    summary.uploadsLeft += await reader.uploads(name)
-    summary.written += written
-    written = 0
-    if (++sinceCheckpoint >= 100) {
-      sinceCheckpoint = 0
-      await checkpoint({ lastRepository: name })
-    }
+    const uploads = await reader.uploads(name)
+    summary.uploadsLeft += uploads
   }
-  summary.ms = Date.now() - started
-  await checkpoint({ state: 'done', finishedAt: new Date().toISOString(), written: summary.written, lastRepository: undefined })
-  return summary
 
   /** The location a link gets: the blob record's (wharf may hold the blob already), else registry:2's bytes. */
   async function linkTarget(digest: Digest): Promise<BlobLocation | undefined> {

@@ -32,8 +32,11 @@ export interface Registry2Reader {
   repositories(after?: string): AsyncGenerator<string>
   /** Digests of the repository's `_layers` or `_manifests/revisions` links, streamed, unordered. */
   links(repository: string, kind: 'layers' | 'revisions'): AsyncGenerator<Digest>
-  /** Every blob of the global store with its size, streamed, unordered. */
-  blobs(): AsyncGenerator<{ digest: Digest; location: BlobLocation }>
+  /**
+   * Digests of the global store's blob directories, streamed, unordered, from listings alone (no
+   * per-blob call, so the caller can look sizes up concurrently with {@link Registry2Reader.blob}).
+   */
+  blobs(): AsyncGenerator<Digest>
   /** How many `_uploads` entries the repository has (uploads left half done; wharf cannot resume them). */
   uploads(repository: string): Promise<number>
   open(key: string, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>
@@ -108,10 +111,7 @@ export function createRegistry2Reader(files: Registry2Files): Registry2Reader {
       for await (const hh of files.children(paths.blobsDir())) {
         if (!/^[a-f0-9]{2}$/.test(hh)) continue
         for await (const hex of files.children(`${paths.blobsDir()}/${hh}`)) {
-          if (!HEX.test(hex) || !hex.startsWith(hh)) continue
-          const digest = toDigest(`sha256:${hex}`)!
-          const location = await blob(digest)
-          if (location) yield { digest, location }
+          if (HEX.test(hex) && hex.startsWith(hh)) yield toDigest(`sha256:${hex}`)!
         }
       }
     },
