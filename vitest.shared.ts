@@ -17,4 +17,5 @@ export const wharfAliases = [
   { find: /^@wharf\/http-adapter$/, replacement: src('http-adapter/src/index.ts') },
   { find: /^@wharf\/auth$/, replacement: src('auth/src/index.ts') },
   { find: /^@wharf\/server$/, replacement: src('server/src/index.ts') },
+  { find: /^@wharf\/ui$/, replacement: src('ui/src/index.ts') },
 ]

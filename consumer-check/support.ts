@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 export const WORKSPACE = fileURLToPath(new URL('../', import.meta.url))
 
 /** The publishable packages (folder names under packages/). */
-export const PACKAGES = ['core', 'storage-fs', 'storage-s3', 'storage-azure', 'http-adapter', 'auth', 'server', 'testing'] as const
+export const PACKAGES = ['core', 'storage-fs', 'storage-s3', 'storage-azure', 'http-adapter', 'auth', 'ui', 'server', 'testing'] as const
 
 /** Runs a command (no shell) and resolves with stdout; rejects with its output when it fails. */
 export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<string> {

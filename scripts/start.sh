@@ -8,7 +8,7 @@ echo "start: checking dependencies"
 . scripts/ensure-pnpm.sh
 
 # The server and the workspace packages it runs on, in build order.
-stale=$(node scripts/stale-packages.mjs core storage-fs storage-s3 storage-azure http-adapter auth server)
+stale=$(node scripts/stale-packages.mjs core storage-fs storage-s3 storage-azure http-adapter auth ui server)
 if [ -n "$stale" ]; then
   filters=()
   for name in $stale; do filters+=(--filter "@wharf/$name"); done

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in skopeo:skopeo ctr:containerd umoci:umoci docker-registry:docker-registry radosgw:radosgw \
-            ceph-mon:ceph-mon ceph-osd:ceph-osd htpasswd:apache2-utils openssl:openssl curl:curl podman:podman; do
+            ceph-mon:ceph-mon ceph-osd:ceph-osd htpasswd:apache2-utils openssl:openssl curl:curl podman:podman chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -22,6 +22,8 @@ export interface RequestListenerOptions {
   trackEventRequests: boolean
   /** How long a request body may send nothing before it is answered 408 (`http.bodyidletimeout`); 0: never. */
   bodyIdleTimeoutMs?: number
+  /** The web UI (ui-mount.ts): takes `/ui…` and the redirect of `/`; absent when `ui.enabled` is false. */
+  ui?: { serve(req: IncomingMessage, res: ServerResponse, path: string): boolean }
 }
 
 /** The main listener plus what a graceful shutdown needs from it. */
@@ -92,6 +94,7 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
       recordRequest(metrics, context, res.statusCode)
       if (options.accessLog) logRequest(logger, context, res)
     })
+    if (options.ui?.serve(req, res, context.path)) return
     if (context.path === '/' && (context.method === 'GET' || context.method === 'HEAD') && health.healthy) {
       // registry:2 answers 200 at `/` for load balancers that probe the root.
       res.writeHead(200, { 'Content-Length': '0' }).end()

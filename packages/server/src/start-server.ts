@@ -18,6 +18,7 @@ import type { ServerOptions } from './server-options.js'
 import { withStorageMetrics } from './storage-metrics.js'
 import { logRegistry2Status } from './registry2-notice.js'
 import { createUploadPurger } from './upload-purger.js'
+import { createUiMount } from './ui-mount.js'
 import { observeMirror } from './mirror-metrics.js'
 
 /** A running standalone server. */
@@ -83,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
   })
   const endpoints = config.notifications.endpoints.filter((endpoint) => !endpoint.disabled)
+  const ui = createUiMount({ registry, config, ...(options.auth ? { auth: options.auth } : {}), logger })
   const requests = createRequestListener({
     registry,
     logger,
@@ -92,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     headers: config.http.headers,
     trackEventRequests: endpoints.length > 0,
     bodyIdleTimeoutMs: config.http.bodyidletimeout,
+    ...(ui ? { ui } : {}),
   })
   const purging = config.storage.maintenance.uploadpurging
   // As registry:2: no purging in read-only mode (it would write).
@@ -118,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     purger?.stop()
     server.close()
     debugServer?.close()
+    ui?.close()
     await registry.close()
     throw error
   }
@@ -160,6 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         debugServer.closeAllConnections()
       }
       await notifier?.close(Math.min(5000, Math.max(0, drainTimeoutMs - (Date.now() - started))))
+      ui?.close()
       await registry.close()
       logger.info({ cutRequests: cut, ms: Date.now() - started }, 'wharf registry stopped')
     })()

@@ -18,6 +18,8 @@ export interface WharfConfig {
   validation: ValidationConfig
   /** wharf's own section: quotas and immutable tags. */
   policies: PoliciesConfig
+  /** wharf's own section: the web UI at /ui/ (parse-ui.ts); absent: on. */
+  ui?: import('./parse-ui.js').UiConfig
   /** registry:2's pull-through cache (parse-proxy.ts); absent: not a mirror. */
   proxy?: ProxyConfig
 }

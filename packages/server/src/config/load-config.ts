@@ -7,6 +7,7 @@ import { readAuth, readHealth, readLog, readNotifications } from './parse-sectio
 import { readStorage } from './parse-storage.js'
 import { readValidation } from './parse-validation.js'
 import { readPolicies } from './parse-policies.js'
+import { readUi } from './parse-ui.js'
 import { readProxy } from './parse-proxy.js'
 
 /** A checked configuration and what the operator should be told about it at start. */
@@ -50,6 +51,7 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
     notifications: readNotifications(r),
     validation: readValidation(r),
     policies: readPolicies(r),
+    ui: readUi(r),
   }
   const auth = readAuth(r)
   if (auth) config.auth = auth
