@@ -1,4 +1,8 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createHtpasswdLine, createTestCertificates } from './helpers/certificates.js'
+import { httpsRequest } from './helpers/https-request.js'
 import { createTempDir, startFromYaml, type TestServer } from './helpers/in-process.js'
 
 describe('the web UI in the standalone server', () => {
@@ -46,5 +50,35 @@ describe('the web UI in the standalone server', () => {
       await dir!.remove()
       server = undefined
     }
+  })
+
+  it('with auth.htpasswd, asks for a login and then acts as that user', async () => {
+    dir = await createTempDir()
+    const htpasswd = join(dir.path, 'htpasswd')
+    await writeFile(htpasswd, `${await createHtpasswdLine('alice', 'wonderland')}\n`)
+    server = await startFromYaml(`storage: { inmemory: }\nauth:\n  htpasswd: { realm: Registry Realm, path: ${htpasswd} }\n`)
+    const first = await fetch(`${server.url}/ui/api/session`)
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!
+    const { csrf, loginRequired } = (await first.json()) as { csrf: string; loginRequired: boolean }
+    expect(loginRequired).toBe(true)
+    expect((await fetch(`${server.url}/ui/api/repositories`, { headers: { cookie } })).status).toBe(401)
+    const post = (body: unknown) =>
+      fetch(`${server!.url}/ui/api/login`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    expect((await post({ user: 'alice', password: 'wrong' })).status).toBe(401)
+    const login = await post({ user: 'alice', password: 'wonderland' })
+    expect(login.status).toBe(200)
+    const session = login.headers.get('set-cookie')!
+    expect(session).toMatch(/; HttpOnly; SameSite=Strict$/) // plain HTTP: no Secure
+    const repositories = await fetch(`${server.url}/ui/api/repositories`, { headers: { cookie: session.split(';')[0]! } })
+    expect(repositories.status).toBe(200)
+  })
+
+  it('marks the session cookie Secure over TLS', async () => {
+    dir = await createTempDir()
+    const certs = await createTestCertificates(dir.path)
+    server = await startFromYaml(`storage: { inmemory: }\nhttp:\n  tls:\n    certificate: ${certs.serverCert}\n    key: ${certs.serverKey}\n`)
+    const response = await httpsRequest(`${server.url}/ui/api/session`, { ca: await readFile(certs.caCert) })
+    expect(response.status).toBe(200)
+    expect(String(response.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Secure$/)
   })
 })
