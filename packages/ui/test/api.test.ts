@@ -51,6 +51,20 @@ describe('the UI API on a registry of 10,000 repositories', () => {
     ui.close()
   })
 
+  it('refuses deletes when deletes are off or the registry is read-only, before asking the registry', async () => {
+    for (const settings of [{ deleteEnabled: false }, { readOnly: true }]) {
+      const ui = createUi({ registry: createRegistry({ storage: createMemoryDriver() }), ...settings })
+      const { cookie, csrf } = await session(ui)
+      const info = (await (await ui.fetch(new Request(`${origin}/ui/api/session`, { headers: { cookie } }))).json()) as Record<string, unknown>
+      expect(info).toMatchObject({ deleteEnabled: settings.deleteEnabled ?? true, readOnly: settings.readOnly ?? false })
+      const response = await ui.fetch(
+        new Request(`${origin}/ui/api/delete`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ repository: 'a/b', tag: 'v1' }) }),
+      )
+      expect(response.status).toBe(405)
+      ui.close()
+    }
+  })
+
   it('keeps the front end small', () => {
     const { ui } = { ui: createUi({ registry: createRegistry({ storage: createMemoryDriver() }) }) }
     // The README states the gzipped size; this fails if it grows past 20 kB.
