@@ -62,8 +62,9 @@ export interface StorageDriver {
    * keys, streamed one backend call (page) at a time. Nothing when no key starts with `prefix`.
    *
    * Readers of directory-shaped trees use it: registry:2's layout (`registry2/`) has one directory
-   * per blob and per link. Without it they skip each subdirectory with `list` and a start-after
-   * cursor, which costs about one call per subdirectory instead of one per thousand entries.
+   * per blob and per link. Without it they page through `list` and skip each subdirectory's
+   * remaining keys with a start-after cursor: a directory of N subdirectories of k keys each then
+   * costs about min(N, N * k / 1000) calls instead of N / 1000.
    */
   listChildren?(prefix: string, options?: OperationOptions): AsyncIterable<string>
 

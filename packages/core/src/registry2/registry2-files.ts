@@ -28,9 +28,10 @@ const PAGE = 1000
 /**
  * Registry:2 files through a driver whose keys are object names (S3, Azure, memory). Directories
  * are key prefixes. `children` uses the driver's delimiter listing (`listChildren`) when it has
- * one: a directory of N entries costs N / 1000 list calls. Otherwise it skips over each
- * subdirectory's keys with a start-after cursor (`dir/child/~`): about N list calls at worst,
- * still not one per key.
+ * one: a directory of N entries costs N / 1000 list calls. Otherwise it pages through the keys and
+ * skips the rest of each subdirectory with a start-after cursor (`dir/child/~`): N entries of k keys
+ * cost about min(N, N * k / 1000) calls. registry:2's blob and link directories hold one key each,
+ * so there both are cheap; directories of large subtrees (repositories) are where it differs.
  */
 export function createDriverRegistry2Files(driver: StorageDriver): Registry2Files {
   const listChildren = driver.listChildren?.bind(driver)
