@@ -61,7 +61,9 @@ describe('the UI in Chromium, without auth', () => {
     expect(await fetch(`${server.url}/`).then((r) => r.status)).toBe(404) // the bare registry: no redirect without the server
   })
 
-  it('finds a repository by search, opens a tag and shows its layers, sizes and platforms', async () => {
+  it('finds a repository by search, opens a tag and shows its layers, sizes and platforms, without counting as a pull', async () => {
+    const pulls: string[] = []
+    const stop = server.registry.events.on('pull', (event) => pulls.push(`${event.repository} ${event.target.digest}`))
     const page = await open()
     await contains(page.locator('.stats'), 'Repositories')
     await page.fill('#search', 'web')
@@ -85,6 +87,9 @@ describe('the UI in Chromium, without auth', () => {
     await page.locator('.tag-link', { hasText: 'latest' }).waitFor()
     await contains(page.locator('table.tags tbody tr').first(), 'linux/amd64, linux/arm64')
     await page.context().close()
+    stop()
+    // Looking is not pulling: webhooks and retention's "pulled within" must not see UI views.
+    expect(pulls).toEqual([])
   })
 
   it('deletes one of two tags of a digest; the other still pulls', async () => {

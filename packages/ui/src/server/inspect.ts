@@ -1,5 +1,6 @@
 import type { Viewer } from './viewer.js'
 import { mapLimited } from './http-util.js'
+import { headThenRead, readBlobQuietly } from './quiet-reads.js'
 
 type Json = Record<string, unknown>
 
@@ -76,18 +77,32 @@ export function descriptors(doc: Json, field: 'layers' | 'manifests'): Descripto
 
 /** Fetches a manifest by tag or digest as the viewer; `undefined` when the registry answers 404. */
 export async function fetchManifest(viewer: Viewer, repository: string, reference: string): Promise<FetchedManifest | undefined> {
-  const response = await viewer.v2(`/v2/${repository}/manifests/${reference}`)
-  if (response.status === 404) return undefined
-  if (!response.ok) throw new ViewError(response.status, await registryMessage(response))
-  const raw = await response.text()
+  const { response: head, quiet } = await headThenRead(viewer, repository, reference)
+  if (head.status === 404) return undefined
+  if (!head.ok) throw new ViewError(head.status, `the registry answered ${head.status}`)
+  let raw: string
+  let digest: string
+  let served: string
+  if (quiet) {
+    raw = new TextDecoder().decode(quiet.bytes)
+    digest = quiet.digest
+    served = quiet.mediaType
+  } else {
+    const response = await viewer.v2(`/v2/${repository}/manifests/${reference}`)
+    if (response.status === 404) return undefined
+    if (!response.ok) throw new ViewError(response.status, await registryMessage(response))
+    raw = await response.text()
+    digest = response.headers.get('docker-content-digest') ?? ''
+    served = response.headers.get('content-type') ?? ''
+  }
   const doc = JSON.parse(raw) as Json
-  const mediaType = (typeof doc['mediaType'] === 'string' ? doc['mediaType'] : response.headers.get('content-type')) ?? ''
+  const mediaType = typeof doc['mediaType'] === 'string' ? doc['mediaType'] : served
   const config = toDescriptor(doc['config'])
   const declared = typeof doc['artifactType'] === 'string' ? doc['artifactType'] : undefined
   const index = INDEX_TYPES.has(mediaType) || Array.isArray(doc['manifests'])
   const artifactType = declared ?? (!index && config && !IMAGE_CONFIG_TYPES.has(config.mediaType) ? config.mediaType : undefined)
   return {
-    digest: response.headers.get('docker-content-digest') ?? '',
+    digest,
     mediaType,
     kind: index ? 'index' : artifactType ? 'artifact' : 'image',
     ...(artifactType ? { artifactType } : {}),
@@ -101,10 +116,19 @@ export async function fetchManifest(viewer: Viewer, repository: string, referenc
 export async function fetchConfig(viewer: Viewer, repository: string, manifest: FetchedManifest): Promise<ImageConfig | undefined> {
   const config = toDescriptor(manifest.doc['config'])
   if (!config || !IMAGE_CONFIG_TYPES.has(config.mediaType) || config.size > MAX_CONFIG_BYTES) return undefined
-  // A registry that redirects blob reads answers 307; the config is then not shown rather than fetched elsewhere.
-  const response = await viewer.v2(`/v2/${repository}/blobs/${config.digest}`, { accept: '*/*' })
-  if (!response.ok) return undefined
-  const doc = (await response.json()) as Json
+  let bytes = await readBlobQuietly(viewer, repository, config.digest, MAX_CONFIG_BYTES)
+  if (!bytes) {
+    // A registry that redirects blob reads answers 307; the config is then not shown rather than fetched elsewhere.
+    const response = await viewer.v2(`/v2/${repository}/blobs/${config.digest}`, { accept: '*/*' })
+    if (!response.ok) return undefined
+    bytes = new Uint8Array(await response.arrayBuffer())
+  }
+  let doc: Json
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes)) as Json
+  } catch {
+    return undefined
+  }
   const run = isObject(doc['config']) ? doc['config'] : {}
   const platform = toPlatform(doc)
   const out: ImageConfig = {}

@@ -3,6 +3,7 @@ import type { Session } from './sessions.js'
 
 /** The person behind one UI request: what they may do, and /v2 calls made as them. */
 export interface Viewer {
+  registry: Registry
   identity: Identity
   session: Session
   /** Actions held on a repository (`pull`, `push`, `delete`; `*` expanded), remembered per request. */
@@ -36,6 +37,7 @@ export async function toViewer(registry: Registry, auth: AuthHooks, session: Ses
   if (!identity) return undefined
   const known = new Map<string, Promise<ReadonlySet<Action>>>()
   return {
+    registry,
     identity,
     session,
     actions(repository) {
