@@ -116,7 +116,7 @@ export interface Registry {
    * shaped like a request (see {@link RegistryRequest}) and answers status, headers and body.
    */
   handle(request: RegistryRequest): Promise<RegistryResponse>
-  /** Push, pull, mount and delete events. */
+  /** Push, pull, mount and delete events, and `gc` when a `collectGarbage()` call finishes. */
   readonly events: RegistryEvents
   readonly storage: StorageDriver
   /** Whether a registry:2 tree was found and whether reads fall back to it (looked up once). */
@@ -342,7 +342,9 @@ export function createRegistry(options: RegistryOptions): Registry {
       }
       // Retention first, so what it deletes is collected in the same run.
       const retained = gcOptions?.retention ? await retainNow({ ...(gcOptions.dryRun === undefined ? {} : { dryRun: gcOptions.dryRun }), ...(gcOptions.signal ? { signal: gcOptions.signal } : {}) }) : undefined
-      return withRetention(await collectGarbage(stores, gcOptions), retained)
+      const report = withRetention(await collectGarbage(stores, gcOptions), retained)
+      hub.emitGarbageCollection({ action: 'gc', report, timestamp: new Date() })
+      return report
     },
     async usage(query) {
       const asked = typeof query === 'string' ? { repository: query } : (query ?? {})

@@ -36,6 +36,15 @@ export interface ServerMetrics {
   /** HTTP status codes answered by endpoints (`code` is `error` when no answer came). */
   readonly notificationStatus: Counter<'endpoint' | 'code'>
   readonly uploadsPurged: Counter
+  /** Scheduled garbage collections by `result` (`success`, `failure`); dry runs count as runs. */
+  readonly gcRuns: Counter<'result'>
+  /** Bytes of blob data garbage collection removed (not counting dry runs). */
+  readonly gcReclaimedBytes: Counter
+  /** Objects garbage collection removed, by `kind`: manifest, link, blob, data, upload (not counting dry runs). */
+  readonly gcDeletedObjects: Counter<'kind'>
+  /** When the last successful collection ended (Unix seconds). */
+  readonly gcLastRun: Gauge
+  readonly gcDuration: Histogram
 }
 
 /** Creates the metrics. `processMetrics` adds prom-client's default process metrics (memory, CPU, event loop). */
@@ -73,5 +82,11 @@ export function createServerMetrics(options: { processMetrics?: boolean } = {}):
     notificationsPending: new Gauge({ name: 'registry_notifications_pending', help: 'Events waiting for delivery to a notification endpoint.', labelNames: ['endpoint'], registers }),
     notificationStatus: new Counter({ name: 'registry_notifications_status_total', help: 'Responses of notification endpoints by HTTP status.', labelNames: ['endpoint', 'code'], registers }),
     uploadsPurged: new Counter({ name: 'registry_uploads_purged_total', help: 'Upload sessions removed by upload purging.', registers }),
+    // wharf's own (registry:2 has no online collection), hence the wharf_ prefix.
+    gcRuns: new Counter({ name: 'wharf_gc_runs_total', help: 'Scheduled garbage collections, by result.', labelNames: ['result'], registers }),
+    gcReclaimedBytes: new Counter({ name: 'wharf_gc_reclaimed_bytes_total', help: 'Bytes of blob data removed by garbage collection.', registers }),
+    gcDeletedObjects: new Counter({ name: 'wharf_gc_deleted_objects_total', help: 'Objects removed by garbage collection, by kind.', labelNames: ['kind'], registers }),
+    gcLastRun: new Gauge({ name: 'wharf_gc_last_run_timestamp_seconds', help: 'When the last successful garbage collection ended.', registers }),
+    gcDuration: new Histogram({ name: 'wharf_gc_duration_seconds', help: 'Time a garbage collection took.', buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600], registers }),
   }
 }

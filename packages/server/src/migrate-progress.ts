@@ -13,13 +13,13 @@ export interface MigrateProgressDisplay {
 const EVERY_MS = 250
 const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
-function toBytes(n: number): string {
+export function toBytes(n: number): string {
   let i = 0
   while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
 }
 
-function toDuration(ms: number): string {
+export function toDuration(ms: number): string {
   const s = Math.round(ms / 1000)
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
 }

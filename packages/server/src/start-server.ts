@@ -20,6 +20,7 @@ import { logRegistry2Status } from './registry2-notice.js'
 import { createUploadPurger } from './upload-purger.js'
 import { createUiMount } from './ui-mount.js'
 import { observeMirror } from './mirror-metrics.js'
+import { createGarbageCollector } from './garbage-collector.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -45,7 +46,7 @@ export interface RunningServer {
 /**
  * Starts the standalone registry: the /v2 API on `http.addr` (HTTPS with `http.tls`), health at
  * `/debug/health` and `/healthz`, the debug listener with Prometheus metrics, periodic storage
- * health checks and upload purging, webhook notifications, and one log line per request.
+ * health checks, upload purging and garbage collection, webhook notifications, and one log line per request.
  * Rejects (after releasing what it started) when a listener cannot be opened.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -101,6 +102,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const purger = purging.enabled && !readOnly
     ? createUploadPurger({ registry, ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun, logger, metrics })
     : undefined
+  const { enabled: gcEnabled, ...gcConfig } = config.storage.maintenance.garbagecollect
+  const collector = gcEnabled && !readOnly ? createGarbageCollector({ registry, config: gcConfig, logger, metrics }) : undefined
 
   const server = createListeningServer(requests.listener, options.tls, {
     maxHeaderBytes: config.http.maxheaderbytes,
@@ -119,6 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (error) {
     health.stop()
     purger?.stop()
+    await collector?.stop()
     server.close()
     debugServer?.close()
     ui?.close()
@@ -158,12 +162,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const started = Date.now()
       health.stop()
       purger?.stop()
+      const collected = collector?.stop()
       const cut = await drainServer(server, requests, drainTimeoutMs, logger)
       if (debugServer) {
         debugServer.close()
         debugServer.closeAllConnections()
       }
       await notifier?.close(Math.min(5000, Math.max(0, drainTimeoutMs - (Date.now() - started))))
+      await collected
       ui?.close()
       await registry.close()
       logger.info({ cutRequests: cut, ms: Date.now() - started }, 'wharf registry stopped')

@@ -1,4 +1,7 @@
+import type { GarbageCollectConfig } from './parse-maintenance.js'
 import type { ProxyConfig } from './parse-proxy.js'
+
+export type { GarbageCollectConfig }
 
 /**
  * The standalone server's configuration as plain typed objects. The shape and key names are
@@ -123,6 +126,8 @@ export type StorageConfig = StorageDriverConfig & {
       /** Every write answers 405 UNSUPPORTED; reads keep working. Default false. */
       enabled: boolean
     }
+    /** wharf only: scheduled online garbage collection (see parse-maintenance.ts). */
+    garbagecollect: GarbageCollectConfig
   }
 }
 

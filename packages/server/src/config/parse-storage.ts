@@ -1,6 +1,7 @@
 import { ConfigError } from './config-error.js'
 import type { ConfigReader } from './config-reader.js'
 import type { AzureStorageConfig, S3StorageConfig, StorageConfig, StorageDriverConfig, StorageDriverType } from './config-types.js'
+import { readGarbageCollect } from './parse-maintenance.js'
 
 /** The registry:2 storage drivers wharf has. */
 export const STORAGE_DRIVER_TYPES: readonly StorageDriverType[] = ['filesystem', 's3', 'azure', 'inmemory']
@@ -44,6 +45,7 @@ export function readStorage(r: ConfigReader, defaults: { deleteEnabled: boolean 
         dryrun: r.boolean('storage.maintenance.uploadpurging.dryrun') ?? false,
       },
       readonly: { enabled: r.boolean('storage.maintenance.readonly.enabled') ?? false },
+      garbagecollect: readGarbageCollect(r),
     },
   }
 }
