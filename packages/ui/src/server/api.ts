@@ -67,10 +67,13 @@ export async function answerApi(ctx: ApiContext, request: Request, route: string
   const issue = (s: Session) => {
     setCookie['Set-Cookie'] = toCookie(SESSION_COOKIE, s.id, { path: ctx.basePath, maxAge: ctx.idleSeconds, secure })
   }
-  if (!session) {
+  if (!session && route === 'session') {
+    // Only the page's first call makes a kept session (and its cookie); other requests without one
+    // get a throw-away session: a flood of cookie-less requests cannot evict real sessions.
     session = ctx.sessions.create()
     issue(session)
   }
+  session ??= ctx.sessions.transient()
   const withCookie = (response: Response) => {
     for (const [k, v] of Object.entries(setCookie)) response.headers.set(k, v)
     return response

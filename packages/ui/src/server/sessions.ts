@@ -15,6 +15,8 @@ export interface Session {
 /** Sessions kept in this process's memory (a restart logs everyone out; see the README). */
 export interface SessionStore {
   create(): Session
+  /** A session that is not kept (for requests without one, so that they cannot push real sessions out). */
+  transient(): Session
   /** The live session with this id, its idle time renewed; `undefined` when unknown or expired. */
   get(id: string | undefined): Session | undefined
   delete(id: string): void
@@ -32,6 +34,7 @@ export function createSessionStore(idleMs: number, max = 10_000): SessionStore {
       sessions.set(session.id, session)
       return session
     },
+    transient: () => ({ id: token(), csrf: token(), expires: Date.now() + idleMs }),
     get(id) {
       if (id === undefined) return undefined
       const session = sessions.get(id)
