@@ -311,7 +311,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     // A manifest GET or HEAD (304 too) is a pull of the digest it answered: noted in memory only.
     if (pulls && route.kind === 'manifest' && request.method !== 'PUT' && request.method !== 'DELETE' && (response.status === 200 || response.status === 304)) {
       const digest = response.headers['Docker-Content-Digest']
-      if (digest) pulls.record(route.name, digest)
+      if (digest) pulls.record(options.mirror ? options.mirror.storedName(route.name, url) : route.name, digest)
     }
     return response
   }

@@ -27,6 +27,11 @@ export interface Mirror {
   readonly events: MirrorEvents
   /** @internal called by the registry after authorization, in place of its own dispatch. */
   handle(ctx: RequestContext, route: Route, dispatch: Dispatch): Promise<RegistryResponse>
+  /**
+   * The repository a request's name is stored as (`?ns=` adds the upstream's prefix), so that pulls
+   * are credited to what retention sees: `keepPulledWithinMs` keeps mirrored content pulled lately.
+   */
+  storedName(name: string, url: URL): string
 }
 
 /** `Warning` on a tag served from the cache because its upstream could not be asked (RFC 7234 code 110). */
@@ -218,6 +223,7 @@ export function createMirror(options: MirrorOptions): Mirror {
 
   return {
     events: hub,
+    storedName: (name, url) => selectUpstream(upstreams, name, url.searchParams.get('ns'))?.local ?? name,
     async handle(ctx, route, dispatch) {
       if (route.kind === 'base' || route.kind === 'catalog') return dispatch(ctx, route)
       const target = selectUpstream(upstreams, route.name, ctx.url.searchParams.get('ns'))
