@@ -3,8 +3,6 @@ import type { ProxyConfig } from './parse-proxy.js'
 
 export type { GarbageCollectConfig }
 
-import type { ProxyConfig } from './parse-proxy.js'
-
 /**
  * The standalone server's configuration as plain typed objects. The shape and key names are
  * registry:2's `config.yml` (so the YAML, the `REGISTRY_…` variables and these objects map one to
@@ -23,8 +21,6 @@ export interface WharfConfig {
   validation: ValidationConfig
   /** wharf's own section: quotas and immutable tags. */
   policies: PoliciesConfig
-  /** registry:2's pull-through cache (parse-proxy.ts); absent: not a mirror. */
-  proxy?: ProxyConfig
   /** wharf's own section: the web UI at /ui/ (parse-ui.ts); absent: on. */
   ui?: import('./parse-ui.js').UiConfig
   /** registry:2's pull-through cache (parse-proxy.ts); absent: not a mirror. */
