@@ -57,12 +57,12 @@ http:
 http: { addr: 127.0.0.1:0, secret: whatever }
 storage: { inmemory: }
 redis: { addr: localhost:6379 }
-proxy: { remoteurl: https://registry-1.docker.io }
+compatibility: { schema1: { enabled: true } }
 `)
     for (const cli of [spawn([file]), spawn([], { env: { REGISTRY_CONFIGURATION_PATH: file } })]) {
       await cli.listening()
       const warnings = cli.entries().filter((e) => e['level'] === 'warn')
-      expect(warnings.map((w) => w['msg'])).toEqual(['configuration keys wharf does not support were ignored: redis.addr, proxy.remoteurl'])
+      expect(warnings.map((w) => w['msg'])).toEqual(['configuration keys wharf does not support were ignored: redis.addr, compatibility.schema1.enabled'])
     }
   })
 

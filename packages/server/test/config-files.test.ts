@@ -321,8 +321,8 @@ describe('keys wharf does not support', () => {
 version: 0.1
 redis:
   addr: localhost:6379
-proxy:
-  remoteurl: https://registry-1.docker.io
+compatibility:
+  schema1: { enabled: true }
 storage:
   filesystem: { rootdirectory: /data }
   cache: { blobdescriptor: redis }
@@ -338,7 +338,7 @@ notifications:
       { REGISTRY_PORT: 'tcp://10.0.0.1:5000' },
     )
     expect(config.http.addr).toBe('127.0.0.1:5000')
-    expect(unsupportedKeys).toEqual(['redis.addr', 'proxy.remoteurl', 'storage.cache.blobdescriptor', 'http.tls.ciphersuites', 'notifications.endpoints[0].mystery', 'port'])
+    expect(unsupportedKeys).toEqual(['redis.addr', 'compatibility.schema1.enabled', 'storage.cache.blobdescriptor', 'http.tls.ciphersuites', 'notifications.endpoints[0].mystery', 'port'])
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toBe(`configuration keys wharf does not support were ignored: ${unsupportedKeys.join(', ')}`)
   })
