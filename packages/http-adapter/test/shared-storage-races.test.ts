@@ -11,7 +11,18 @@ describeScaleOutSuite(
   async () => {
     const running = await startRegistry(createRegistry({ storage }))
     let closed: Promise<void> | undefined
-    return { url: running.url, stop: () => (closed ??= running.close()) }
+    return {
+      url: running.url,
+      // "SIGKILL" in process: drop every connection at once, requests in flight included.
+      stop: (signal?: NodeJS.Signals) => {
+        if (signal === 'SIGKILL') running.server.closeAllConnections()
+        return (closed ??= running.close())
+      },
+    }
   },
-  { raceRounds: 60, chunkedBlobSize: 256 * 1024 + 5, chunkSizes: [64 * 1024], streamedBlobSize: 512 * 1024 + 3, killedChunkSize: 64 * 1024 },
+  {
+    raceRounds: 60,
+    collectGarbage: (options) => createRegistry({ storage }).collectGarbage(options),
+    chunkedBlobSize: 256 * 1024 + 5, chunkSizes: [64 * 1024], streamedBlobSize: 512 * 1024 + 3, killedChunkSize: 64 * 1024,
+  },
 )

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
+import { createRegistry } from '@wharf/core'
+import { createFsDriver } from '@wharf/storage-fs'
 import { describeScaleOutSuite } from '@wharf/testing'
 import { ensureServerBuilt, startRegistryProcess } from './helpers/registry-process.js'
 
@@ -20,4 +22,7 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true })
 })
 
-describeScaleOutSuite('two registry processes sharing one filesystem root', () => startRegistryProcess(cli, root))
+describeScaleOutSuite('two registry processes sharing one filesystem root', () => startRegistryProcess(cli, root), {
+  // The collector runs in this process, on the same root.
+  collectGarbage: (options) => createRegistry({ storage: createFsDriver({ root }) }).collectGarbage(options),
+})

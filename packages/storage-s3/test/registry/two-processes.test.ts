@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, inject } from 'vitest'
+import { createRegistry } from '@wharf/core'
 import { describeScaleOutSuite } from '@wharf/testing'
 import { createS3Driver } from '../../src/index.js'
 import { createInspector, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
@@ -36,6 +37,15 @@ afterAll(async () => {
 })
 
 describeScaleOutSuite('two registry processes sharing one bucket', () => startS3RegistryProcess(config), {
+  // The collector runs in this process, on the same bucket and prefix.
+  collectGarbage: async (options) => {
+    const registry = createRegistry({ storage: createS3Driver(testDriverOptions({ prefix: config.prefix! })) })
+    try {
+      return await registry.collectGarbage(options)
+    } finally {
+      await registry.close()
+    }
+  },
   // 3 MiB chunks: below the 5 MiB part minimum, so each process must continue the other's tail.
   chunkedBlobSize: 13 * MiB + 12_345,
   chunkSizes: [3 * MiB],

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { concurrencyTests } from './concurrency-tests.js'
+import { gcTests, type CollectGarbage } from './gc-tests.js'
 import { killedWriterTest, raceTests } from './race-tests.js'
 import { expectServedByAll, MiB, sha256Of, toChunks } from './image.js'
 import { finishUpload, openUpload, patchChunk, patchStream, uploadStatus } from './upload-client.js'
@@ -39,6 +40,11 @@ export interface ScaleOutSuiteOptions {
   /** Size of that whole blob (two chunks and a shorter last one); default 2 chunks + 99 bytes. */
   killedBlobSize?: number
   storageChecks?: ScaleOutStorageChecks
+  /**
+   * Runs the garbage collector on the shared storage (from the test process); when given, the suite
+   * adds the collection scenario of gc-tests.ts.
+   */
+  collectGarbage?: CollectGarbage
   /** Rounds of each race between a delete and a write (see race-tests.ts); default 20. */
   raceRounds?: number
   /** Per test; default 180 s. */
@@ -54,7 +60,7 @@ export interface ScaleOutPair {
 }
 
 /** {@link ScaleOutSuiteOptions} with every default filled in. */
-export type ScaleOutSuiteSettings = Required<Omit<ScaleOutSuiteOptions, 'storageChecks'>> & { storageChecks: ScaleOutStorageChecks }
+export type ScaleOutSuiteSettings = Required<Omit<ScaleOutSuiteOptions, 'storageChecks' | 'collectGarbage'>> & { storageChecks: ScaleOutStorageChecks }
 
 function toSettings(options: ScaleOutSuiteOptions): ScaleOutSuiteSettings {
   const killedChunkSize = options.killedChunkSize ?? 2 * MiB
@@ -138,6 +144,7 @@ export function describeScaleOutSuite(name: string, startProcess: () => Promise<
     concurrencyTests(() => pair, settings)
     raceTests(() => pair, settings, start)
     killedWriterTest(() => pair, settings, start)
+    if (options.collectGarbage) gcTests(() => pair, settings, options.collectGarbage)
 
     it(
       'lets another process finish an upload after the process that acknowledged a chunk is killed with SIGKILL',
