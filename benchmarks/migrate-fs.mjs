@@ -41,12 +41,19 @@ for (let r = 0; r < repos; r++) {
 console.log(JSON.stringify({ generated: { repositories: repos, tags: repos * tagsPer, blobs: repos * blobsPer }, ms: Date.now() - t, dir }))
 
 let peak = 0
-const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100)
+let peakHeap = 0
+const mib = (n) => Math.round(n / 1048576)
+const sample = setInterval(() => {
+  const m = process.memoryUsage()
+  peak = Math.max(peak, m.rss)
+  peakHeap = Math.max(peakHeap, m.heapUsed)
+}, 100)
 for (const run of [1, 2]) {
   peak = process.memoryUsage().rss
+  peakHeap = process.memoryUsage().heapUsed
   t = Date.now()
   const summary = await migrateRegistry2({ storage: createFsDriver({ root: dir }) })
-  console.log(JSON.stringify({ run, ms: Date.now() - t, peakRssMiB: Math.round(peak / 1048576), heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 1048576), summary }))
+  console.log(JSON.stringify({ run, ms: Date.now() - t, peakRssMiB: mib(peak), peakHeapMiB: mib(peakHeap), heapUsedMiB: mib(process.memoryUsage().heapUsed), summary }))
 }
 clearInterval(sample)
 if (!process.argv[5]) await rm(dir, { recursive: true, force: true })
