@@ -45,6 +45,12 @@ export interface ScaleOutSuiteOptions {
    * adds the collection scenario of gc-tests.ts.
    */
   collectGarbage?: CollectGarbage
+  /**
+   * Whether the storage's compare-and-swap is atomic against concurrent writes (default true).
+   * Ceph radosgw 16.2 checks `If-Match` before the write, not with it: there the tag-move race
+   * asserts consistency only (the racing PUT's tag may be lost, never left dangling).
+   */
+  atomicConditionalWrites?: boolean
   /** Rounds of each race between a delete and a write (see race-tests.ts); default 20. */
   raceRounds?: number
   /** Per test; default 180 s. */
@@ -73,6 +79,7 @@ function toSettings(options: ScaleOutSuiteOptions): ScaleOutSuiteSettings {
     killedBlobSize: options.killedBlobSize ?? 2 * killedChunkSize + 99,
     storageChecks: options.storageChecks ?? {},
     raceRounds: options.raceRounds ?? 20,
+    atomicConditionalWrites: options.atomicConditionalWrites ?? true,
     testTimeoutMs: options.testTimeoutMs ?? 180_000,
     hookTimeoutMs: options.hookTimeoutMs ?? 240_000,
   }
