@@ -118,14 +118,14 @@ describe('online garbage collection', () => {
     let now = Date.parse('2026-01-01T00:00:00Z')
     vi.setSystemTime(now)
     const inner = createMemoryDriver()
-    // Holds the collector's first compare-and-swap on a link until the manifest PUT has finished.
+    // Holds the collector's compare-and-swaps on links until the manifest PUT has finished.
     let release!: () => void
     const putDone = new Promise<void>((resolve) => (release = resolve))
     let held = false
     const driver: StorageDriver = {
       ...inner,
       async put(key, body, options) {
-        if (!held && key.includes('/_layers/') && options?.ifMatch && new TextDecoder().decode(body).includes('"deleted"')) {
+        if (key.includes('/_layers/') && options?.ifMatch && new TextDecoder().decode(body).includes('"deleted"')) {
           held = true
           await putDone
         }

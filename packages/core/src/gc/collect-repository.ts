@@ -6,7 +6,8 @@ import { toLocationTombstone } from '../stores/blob-store.js'
 import { readJson } from '../stores/json-objects.js'
 import type { BloomFilter } from './bloom-filter.js'
 import { isPastGrace, type GcContext } from './gc-types.js'
-import { listKeys, toDigestString } from './listing.js'
+import { mapLimited } from '../stores/map-limited.js'
+import { forEachKey, GC_CONCURRENCY, listKeys, toDigestString } from './listing.js'
 
 /** A live revision as marked: what it points at and the version the sweep compares-and-swaps against. */
 interface Revision {
@@ -25,10 +26,10 @@ interface Link {
 /** Step 1: every live link of the repository with its ETag, read before any revision is listed. */
 async function snapshotLinks(ctx: GcContext, repository: string): Promise<Map<string, Link>> {
   const links = new Map<string, Link>()
-  for await (const key of listKeys(ctx.driver, keys.layersPrefix(repository), ctx.signal)) {
+  await forEachKey(listKeys(ctx.driver, keys.layersPrefix(repository), ctx.signal), async (key) => {
     const found = await readJson<{ deleted?: true }>(ctx.driver, key)
     if (found && !found.value.deleted) links.set(toDigestString(key), { etag: found.etag, modified: found.modified })
-  }
+  })
   return links
 }
 
@@ -38,10 +39,10 @@ async function taggedDigests(ctx: GcContext, repository: string): Promise<Set<st
   let last: string | undefined
   for (;;) {
     const page = await ctx.stores.tags.list(repository, 1000, last)
-    for (const tag of page.tags) {
+    await mapLimited(page.tags, GC_CONCURRENCY, async (tag) => {
       const state = await ctx.stores.tags.read(repository, tag)
       if (state?.digest) tagged.add(state.digest)
-    }
+    })
     if (!page.more || page.tags.length === 0) return tagged
     last = page.tags[page.tags.length - 1]
   }
@@ -50,11 +51,11 @@ async function taggedDigests(ctx: GcContext, repository: string): Promise<Set<st
 /** Step 3: every live revision, parsed (its modification time decides whether grace protects it). */
 async function readRevisions(ctx: GcContext, repository: string): Promise<Map<string, Revision>> {
   const revisions = new Map<string, Revision>()
-  for await (const key of listKeys(ctx.driver, keys.revisionsPrefix(repository), ctx.signal)) {
+  await forEachKey(listKeys(ctx.driver, keys.revisionsPrefix(repository), ctx.signal), async (key) => {
     const digest = toDigest(toDigestString(key))
     const info = await ctx.driver.stat(key)
     const state = digest && info ? await ctx.stores.manifests.read(repository, digest) : undefined
-    if (!digest || !info || !state?.manifest) continue
+    if (!digest || !info || !state?.manifest) return
     let parsed: ReturnType<typeof parseManifest> | undefined
     try {
       parsed = parseManifest(state.manifest.bytes, state.manifest.mediaType)
@@ -69,7 +70,7 @@ async function readRevisions(ctx: GcContext, repository: string): Promise<Map<st
       blobs: parsed?.blobs.map((d) => d.digest.value) ?? [],
       ...(parsed?.subject ? { subject: parsed.subject.digest.value } : {}),
     })
-  }
+  })
   return revisions
 }
 
@@ -101,22 +102,18 @@ export async function collectRepository(ctx: GcContext, repository: string, link
   const revisions = await readRevisions(ctx, repository)
   const kept = markKept(ctx, revisions, tagged)
 
-  for (const [digest, revision] of revisions) {
-    if (kept.has(digest)) continue
-    const parsed = toDigest(digest)!
-    if (ctx.dryRun || (await ctx.stores.manifests.tombstone(repository, parsed, revision.etag)) !== undefined) ctx.report.manifestsDeleted++
-  }
+  const unkept = [...revisions].filter(([digest]) => !kept.has(digest))
+  await mapLimited(unkept, GC_CONCURRENCY, async ([digest, revision]) => {
+    if (ctx.dryRun || (await ctx.stores.manifests.tombstone(repository, toDigest(digest)!, revision.etag)) !== undefined) ctx.report.manifestsDeleted++
+  })
 
   const referenced = new Set<string>()
   for (const digest of kept) for (const blob of revisions.get(digest)!.blobs) referenced.add(blob)
-  for (const [digest, link] of links) {
-    if (referenced.has(digest) || !isPastGrace(ctx, link.modified)) {
-      linked.add(digest)
-      continue
-    }
+  await mapLimited([...links], GC_CONCURRENCY, async ([digest, link]) => {
+    if (referenced.has(digest) || !isPastGrace(ctx, link.modified)) return linked.add(digest)
     if (ctx.dryRun) {
       ctx.report.linksDeleted++
-      continue
+      return
     }
     try {
       await ctx.driver.put(keys.layerLink(repository, toDigest(digest)!), toLocationTombstone(), { ifMatch: link.etag })
@@ -127,5 +124,5 @@ export async function collectRepository(ctx: GcContext, repository: string, link
       if (!isDriverError(error, 'precondition-failed')) throw error
       linked.add(digest)
     }
-  }
+  })
 }

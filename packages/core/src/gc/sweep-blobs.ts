@@ -7,7 +7,7 @@ import { readJson } from '../stores/json-objects.js'
 import type { UploadRecord } from '../uploads/upload-state.js'
 import type { BloomFilter } from './bloom-filter.js'
 import { isPastGrace, type GcContext } from './gc-types.js'
-import { listKeys, toDigestString } from './listing.js'
+import { forEachKey, listKeys, toDigestString } from './listing.js'
 
 type StoredRecord = BlobLocation | { deleted: true }
 
@@ -17,22 +17,22 @@ type StoredRecord = BlobLocation | { deleted: true }
  * deleted. Every record kept adds its data key to `referenced`.
  */
 export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, referenced: BloomFilter): Promise<void> {
-  for await (const key of listKeys(ctx.driver, keys.blobRecordsPrefix(), ctx.signal)) {
+  await forEachKey(listKeys(ctx.driver, keys.blobRecordsPrefix(), ctx.signal), async (key) => {
     const found = await readJson<StoredRecord>(ctx.driver, key)
-    if (!found || 'deleted' in found.value) continue
+    if (!found || 'deleted' in found.value) return
     const record = found.value
     if (linked.has(toDigestString(key, 1)) || !isPastGrace(ctx, found.modified) || !(await removeRecord(ctx, key, found.etag))) {
       referenced.add(record.key)
-      continue
+      return
     }
     ctx.report.blobsDeleted++
     ctx.report.bytesReclaimed += record.size
     if (!ctx.dryRun) await ctx.stores.usage.reconcileBlob(toDigest(toDigestString(key, 1))!)
     // registry:2's files stay: a rollback to registry:2 still reads them (server README).
-    if (isRegistry2Key(record.key)) continue
+    if (isRegistry2Key(record.key)) return
     if (ctx.dryRun) referenced.add(record.key) // counted here, so the data step does not count it again
     else await ctx.driver.delete(record.key)
-  }
+  })
 }
 
 async function removeRecord(ctx: GcContext, key: string, etag: string): Promise<boolean> {
@@ -57,12 +57,12 @@ export async function markOpenUploads(ctx: GcContext, referenced: BloomFilter): 
 
 /** Step 8: data objects no record or open upload references, older than the grace period (crashed uploads, lost races). */
 export async function sweepData(ctx: GcContext, referenced: BloomFilter): Promise<void> {
-  for await (const key of listKeys(ctx.driver, keys.blobDataPrefix(), ctx.signal)) {
-    if (referenced.has(key)) continue
+  await forEachKey(listKeys(ctx.driver, keys.blobDataPrefix(), ctx.signal), async (key) => {
+    if (referenced.has(key)) return
     const info = await ctx.driver.stat(key)
-    if (!info || !isPastGrace(ctx, info.modified)) continue
+    if (!info || !isPastGrace(ctx, info.modified)) return
     ctx.report.dataObjectsDeleted++
     ctx.report.bytesReclaimed += info.size
     if (!ctx.dryRun) await ctx.driver.delete(key)
-  }
+  })
 }
