@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFsDriver } from '@wharf/storage-fs'
 import { migrateRegistry2 } from '@wharf/core'
 import { startFromYaml, type TestServer } from '../helpers/in-process.js'
-import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from './reference-registry2.js'
-import { OciLayout, getManifest, pushArtifact, skopeo } from './registry2-content.js'
+import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
+import { OciLayout, getManifest, pushArtifact, skopeo } from '../../../../test-support/registry2/registry2-content.js'
 
 /**
  * registry:2 (Debian's docker-registry 2.8) fills a filesystem root with real pushes; wharf then

@@ -6,9 +6,9 @@ import { createRegistry, migrateRegistry2, type Registry, type StorageDriver } f
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { createAzureDriver } from '../../src/index.js'
 import { freshContainer, keyOptions, sdkService } from '../connection.js'
-import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../server/test/registry2/reference-registry2.js'
-import { OciLayout, getManifest, skopeo } from '../../../server/test/registry2/registry2-content.js'
-import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../server/test/registry2/registry2-scenario.js'
+import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
+import { OciLayout, getManifest, skopeo } from '../../../../test-support/registry2/registry2-content.js'
+import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../../test-support/registry2/registry2-scenario.js'
 
 /** Every file under `dir`, as paths relative to it (`/`-separated), streamed. */
 async function* filesUnder(dir: string): AsyncGenerator<string> {

@@ -6,9 +6,9 @@ import { createRegistry, migrateRegistry2, type Registry, type StorageDriver } f
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { createS3Driver } from '../../src/index.js'
 import { createInspector, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
-import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../server/test/registry2/reference-registry2.js'
-import { OciLayout, getManifest, skopeo } from '../../../server/test/registry2/registry2-content.js'
-import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../server/test/registry2/registry2-scenario.js'
+import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
+import { OciLayout, getManifest, skopeo } from '../../../../test-support/registry2/registry2-content.js'
+import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../../test-support/registry2/registry2-scenario.js'
 
 /**
  * registry:2 (Debian's docker-registry 2.8, its s3 driver) fills a radosgw bucket under a
