@@ -8,10 +8,12 @@ import { startServer, type RunningServer } from './start-server.js'
 import { startMemoryTrim } from './memory-trim.js'
 import { runMigrate } from './migrate-command.js'
 import { runGarbageCollect } from './gc-command.js'
+import { runCheckConfig } from './check-config-command.js'
 
 /**
  * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2 (and
- * `wharf migrate`, see migrate-command.ts, and `wharf garbage-collect`, gc-command.ts). Exit codes:
+ * `wharf migrate`, see migrate-command.ts, `wharf garbage-collect`, gc-command.ts, and
+ * `wharf check-config`, check-config-command.ts). Exit codes:
  * 0 after a graceful stop (SIGTERM/SIGINT), 1 when the server cannot start (e.g. port in use),
  * 2 for a bad command line or configuration (`garbage-collect`: 1 for every error, as registry:2's).
  */
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   if (command.kind === 'version') return void process.stdout.write(`${readVersion()}\n`)
   if (command.kind === 'error') return fail(`${command.message}\n\n${USAGE}`, command.exitCode ?? 2)
   if (command.kind === 'garbage-collect') return void (process.exitCode = await runGarbageCollect(command))
+  if (command.kind === 'check-config') return void (process.exitCode = await runCheckConfig(command))
   if (command.kind === 'migrate') {
     try {
       process.exitCode = await runMigrate(command)

@@ -314,8 +314,8 @@ log:
   })
 })
 
-describe('keys wharf does not support', () => {
-  it('are all named in one warning, and the rest still loads', () => {
+describe('registry:2 keys wharf does not support', () => {
+  it('are all named in one warning, and the rest still loads (unknown keys are errors: config-checks.test.ts)', () => {
     const { config, warnings, unsupportedKeys } = parse(
       `
 version: 0.1
@@ -333,12 +333,11 @@ notifications:
   endpoints:
     - name: a
       url: http://127.0.0.1:1/
-      mystery: 1
 `,
       { REGISTRY_PORT: 'tcp://10.0.0.1:5000' },
     )
     expect(config.http.addr).toBe('127.0.0.1:5000')
-    expect(unsupportedKeys).toEqual(['redis.addr', 'compatibility.schema1.enabled', 'storage.cache.blobdescriptor', 'http.tls.ciphersuites', 'notifications.endpoints[0].mystery', 'port'])
+    expect(unsupportedKeys).toEqual(['redis.addr', 'compatibility.schema1.enabled', 'storage.cache.blobdescriptor', 'http.tls.ciphersuites', 'port'])
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toBe(`configuration keys wharf does not support were ignored: ${unsupportedKeys.join(', ')}`)
   })

@@ -157,6 +157,16 @@ export class ConfigReader {
 
   /** Every key present in the document that no getter read nor {@link accept} covered, as display paths. */
   unread(): string[] {
+    return this.unreadPaths().map(toDisplayPath)
+  }
+
+  /** The keys read (or accepted) so far, as dotted paths. */
+  readKeys(): string[] {
+    return [...this.read]
+  }
+
+  /** Like {@link unread}, as dotted paths (`notifications.endpoints.0.url`). */
+  unreadPaths(): string[] {
     const found: string[] = []
     const visit = (value: unknown, path: string) => {
       if (path !== '' && this.isCovered(path)) return
@@ -165,7 +175,7 @@ export class ConfigReader {
       } else if (Array.isArray(value) && value.some((item) => isPlainObject(item))) {
         value.forEach((item, index) => visit(item, `${path}.${index}`))
       } else if (path !== '') {
-        found.push(toDisplayPath(path))
+        found.push(path)
       }
     }
     visit(this.document, '')

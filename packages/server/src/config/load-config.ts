@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
-import { applyEnvironment, CONFIGURATION_PATH_VARIABLE, readConfigFile, type ConfigDocument } from './config-document.js'
-import { ConfigReader } from './config-reader.js'
+import { applyEnvironment, CONFIGURATION_PATH_VARIABLE, readConfigFile, type ConfigDocument, type ConfigSources } from './config-document.js'
+import { ConfigError } from './config-error.js'
+import { ConfigReader, toDisplayPath } from './config-reader.js'
+import { closestKey, isRegistry2Key } from './known-keys.js'
 import type { WharfConfig } from './config-types.js'
 import { readHttp } from './parse-http.js'
 import { readAuth, readHealth, readLog, readNotifications } from './parse-sections.js'
@@ -35,8 +37,9 @@ export interface ParseConfigOptions {
 /**
  * Checks a registry:2-shaped configuration object (as parsed from `config.yml`) after applying the
  * environment overrides, and fills in defaults. Throws a ConfigError naming the key and the expected
- * form for the first unusable value; keys it does not know are listed in `unsupportedKeys` and in
- * one of `warnings`, never silently dropped.
+ * form for the first unusable value. A key that is neither wharf's nor registry:2's (a typo such as
+ * `http.adr`) is a ConfigError too, naming the closest known key ("did you mean `http.addr`?");
+ * registry:2 keys wharf does not honour are listed in `unsupportedKeys` and in one of `warnings`.
  */
 export function parseConfig(document: ConfigDocument, options: ParseConfigOptions = {}): LoadedConfig {
   const { document: merged, sources } = applyEnvironment(document, options.env ?? {})
@@ -57,12 +60,27 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
   if (auth) config.auth = auth
   const proxy = readProxy(r)
   if (proxy) config.proxy = proxy
-  const unsupportedKeys = r.unread()
+  const unread = r.unreadPaths()
+  const unknown = unread.filter((path) => !isRegistry2Key(path))
+  if (unknown.length > 0) throw new ConfigError(unknown.map((path) => describeUnknown(r, path, sources)).join('; '))
+  const unsupportedKeys = unread.map(toDisplayPath)
   const warnings = [...notes]
   if (unsupportedKeys.length > 0) {
     warnings.unshift(`configuration keys wharf does not support were ignored: ${unsupportedKeys.join(', ')}`)
   }
   return { config, warnings, unsupportedKeys }
+}
+
+/** `http.adr (from REGISTRY_HTTP_ADR): unknown key; did you mean `http.addr` (REGISTRY_HTTP_ADDR)?` */
+function describeUnknown(r: ConfigReader, path: string, sources: ConfigSources): string {
+  const known = r.readKeys().filter((key) => key !== path)
+  const closest = closestKey(path, known)
+  let hint = ''
+  if (closest !== undefined) {
+    const variable = sources.has(path) ? ` (REGISTRY_${closest.replaceAll('.', '_').toUpperCase()})` : ''
+    hint = `; did you mean \`${toDisplayPath(closest)}\`${variable}?`
+  }
+  return `${r.describe(path)}: unknown key${hint}`
 }
 
 /** Options of {@link loadConfig}. */
