@@ -24,9 +24,16 @@ export type ServeNodeRequest = (req: IncomingMessage, res: ServerResponse, frame
 /** Builds the {@link ServeNodeRequest} the framework adapters share. */
 export function createServeNodeRequest(registry: FetchHandler, options: AdapterOptions = {}): ServeNodeRequest {
   const listener = toNodeListener(registry, options)
+  let warned = false
   return (req, res, framework) => {
     if (isBodyConsumed(req, framework.parsedBody)) {
-      options.onError?.(new Error(`${req.method} ${framework.target}: ${CONSUMED_BODY_MESSAGE}`))
+      const error = new Error(`${req.method} ${framework.target}: ${CONSUMED_BODY_MESSAGE}`)
+      if (options.onError) options.onError(error)
+      else if (!warned) {
+        // The host gave us no logger: say it once on the process's warning channel (stderr by default).
+        warned = true
+        process.emitWarning(error.message, { type: 'WharfWarning', code: 'WHARF_BODY_CONSUMED' })
+      }
       answerConsumedBody(res)
       return
     }
