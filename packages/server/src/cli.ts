@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
 import { toCliCommand, USAGE } from './cli-args.js'
 import { isConfigError } from './config/config-error.js'
 import { loadConfig } from './config/load-config.js'
@@ -9,6 +8,7 @@ import { startMemoryTrim } from './memory-trim.js'
 import { runMigrate } from './migrate-command.js'
 import { runGarbageCollect } from './gc-command.js'
 import { runCheckConfig } from './check-config-command.js'
+import { readVersion } from './version.js'
 
 /**
  * `wharf [serve] [config.yml]`: the standalone registry, configured like registry:2 (and
@@ -80,14 +80,6 @@ function shutDown(running: RunningServer, signal: NodeJS.Signals): void {
 function fail(message: string, code: number): never {
   process.stderr.write(`wharf: ${message}\n`)
   process.exit(code)
-}
-
-function readVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  } catch {
-    return 'unknown'
-  }
 }
 
 main().catch((error: unknown) => {

@@ -78,7 +78,8 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
       failures++
       lastError = error instanceof Error ? error.message : String(error)
       const level = failures === options.threshold ? 'error' : 'warn'
-      if (failures <= options.threshold) logger[level]({ check: name, failures, threshold: options.threshold, err: error }, 'storage health check failed')
+      // One line, no stack: an unreachable store is an expected condition, and the message says which.
+      if (failures <= options.threshold) logger[level]({ check: name, failures, threshold: options.threshold, error: lastError, ...toErrorCodeField(error) }, 'storage health check failed')
       if (failures >= options.threshold) metrics.storageHealthy.set({ check: name }, 0)
     }
   }
@@ -108,4 +109,9 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
       clearTimeout(timer)
     },
   }
+}
+
+function toErrorCodeField(error: unknown): { code?: string } {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? { code } : {}
 }

@@ -7,6 +7,7 @@ import type { HealthCheck } from './health-check.js'
 import type { ServerMetrics } from './metrics.js'
 import { createRequestContext, elapsedMs, type RequestContext } from './request-context.js'
 import { logRequest } from './request-log.js'
+import type { TrustedProxies } from './trusted-proxies.js'
 
 /** What the main listener needs. */
 export interface RequestListenerOptions {
@@ -18,8 +19,13 @@ export interface RequestListenerOptions {
   health: HealthCheck
   /** Added to every response (`http.headers`). */
   headers: Record<string, string[]>
-  /** Give events the context of their request (needed by notifications only; it has a cost). */
+  /**
+   * Give events and auth the context of their request (needed by notifications, and by the access
+   * log's user, digest and tags; it has a cost). On whenever `accessLog` is.
+   */
   trackEventRequests: boolean
+  /** Whose `X-Forwarded-For` and `X-Request-Id` to believe (`http.trustedproxies`); default nobody's. */
+  trustedProxies?: TrustedProxies
   /** How long a request body may send nothing before it is answered 408 (`http.bodyidletimeout`); 0: never. */
   bodyIdleTimeoutMs?: number
   /** The web UI (ui-mount.ts): takes `/ui…` and the redirect of `/`; absent when `ui.enabled` is false. */
@@ -42,6 +48,7 @@ export interface RequestListener {
 }
 
 const HEALTH_PATHS = new Set(['/debug/health', '/healthz'])
+const ERROR_BODY_BYTES = 1024
 const UPLOAD_METHODS = new Set(['POST', 'PATCH', 'PUT'])
 
 /**
@@ -52,7 +59,7 @@ const UPLOAD_METHODS = new Set(['POST', 'PATCH', 'PUT'])
  */
 export function createRequestListener(options: RequestListenerOptions): RequestListener {
   const { registry, logger, metrics, health } = options
-  const scope = options.trackEventRequests ? new AsyncLocalStorage<RequestContext>() : undefined
+  const scope = options.trackEventRequests || options.accessLog ? new AsyncLocalStorage<RequestContext>() : undefined
   const running = new Set<Promise<unknown>>()
   const headerEntries = Object.entries(options.headers)
   let draining = false
@@ -79,8 +86,9 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, values] of headerEntries) res.setHeader(name, values)
     if (draining) res.setHeader('Connection', 'close')
-    const context = createRequestContext(req)
+    const context = createRequestContext(req, options.trustedProxies)
     if (HEALTH_PATHS.has(context.path)) return answerHealth(res, context, health, logger)
+    res.setHeader('X-Request-Id', context.id)
     countRequestBytes(req, context)
     countResponseBytes(res, context)
     open++
@@ -148,6 +156,12 @@ function countResponseBytes(res: ServerResponse, context: RequestContext): void 
   const count = (chunk: unknown, encoding: unknown) => {
     if (typeof chunk === 'string') context.bytesOut += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
     else if (chunk instanceof Uint8Array) context.bytesOut += chunk.byteLength
+    else return
+    // Error bodies are small JSON ({"errors":[{"code":…}]}): keep their start for the access line's error code.
+    if (res.statusCode >= 400 && (context.errorBody?.length ?? 0) < ERROR_BODY_BYTES) {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, ERROR_BODY_BYTES)).toString('utf8')
+      context.errorBody = ((context.errorBody ?? '') + text).slice(0, ERROR_BODY_BYTES)
+    }
   }
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
     count(chunk, rest[0])

@@ -21,6 +21,9 @@ import { createUploadPurger } from './upload-purger.js'
 import { createUiMount } from './ui-mount.js'
 import { observeMirror } from './mirror-metrics.js'
 import { createGarbageCollector } from './garbage-collector.js'
+import { logRequestError, recordEvent, toStorageLocation, withIdentityRecording } from './request-observers.js'
+import { createTrustedProxies } from './trusted-proxies.js'
+import { readVersion } from './version.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -58,7 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readOnly = config.storage.maintenance.readonly.enabled
   const registry = createRegistry({
     storage,
-    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.auth ? { auth: withIdentityRecording(options.auth, () => requests.currentRequest()) } : {}),
     deleteEnabled: config.storage.delete.enabled,
     readOnly,
     redirect: !config.storage.redirect.disable && storage.capabilities.redirect,
@@ -69,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pullFlushIntervalMs: config.policies.pullflushinterval,
     registry2: { mode: config.storage.registry2 },
     ...(options.mirror ? { mirror: options.mirror } : {}),
-    onError: (err, request) => logger.error({ err, method: request.method, path: new URL(request.url).pathname }, 'request failed'),
+    onError: (err, request) => logRequestError(logger, err, request, requests.currentRequest()),
   })
   if (options.mirror) observeMirror(options.mirror, metrics.registry, logger)
   const driverType = toStorageDriverType(config.storage)
@@ -94,6 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health,
     headers: config.http.headers,
     trackEventRequests: endpoints.length > 0,
+    ...(config.http.trustedproxies ? { trustedProxies: createTrustedProxies(config.http.trustedproxies) } : {}),
     bodyIdleTimeoutMs: config.http.bodyidletimeout,
     ...(ui ? { ui } : {}),
   })
@@ -130,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error
   }
 
+  if (!config.log.accesslog.disabled) registry.events.on('*', (event) => recordEvent(event, requests.currentRequest()))
   let notifier: Notifier | undefined
   if (endpoints.length > 0) {
     const source = { addr: `${hostname()}:${new URL(url).port}`, instanceID: randomUUID() }
@@ -143,10 +148,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   logger.info(
     {
+      version: readVersion(),
       url,
+      ...(ui ? { uiUrl: `${url}/ui/` } : {}),
       ...(debugUrl ? { debugUrl } : {}),
+      ...(debugUrl && debug?.prometheus.enabled ? { metricsUrl: `${debugUrl}${debug.prometheus.path}` } : {}),
       storage: driverType,
-      ...('filesystem' in config.storage ? { root: config.storage.filesystem.rootdirectory } : {}),
+      ...toStorageLocation(config.storage),
       auth: config.auth ? Object.keys(config.auth)[0] : 'none',
       deleteEnabled: config.storage.delete.enabled,
       readOnly,

@@ -146,6 +146,12 @@ export interface HttpConfig {
   headerstimeout: number
   /** How long an upload body may send nothing before it is answered 408 (resumable). Default 60s; 0 turns it off. */
   bodyidletimeout: number
+  /**
+   * wharf's own key: addresses and CIDR ranges of the reverse proxies in front of the server. Only
+   * from these is `X-Forwarded-For` taken as the client address and `X-Request-Id` as the request id.
+   * Absent: none (the socket address and a fresh id always).
+   */
+  trustedproxies?: string[]
   /** Serve HTTPS. */
   tls?: TlsConfig
   /** A second listener for `/debug/health` and Prometheus metrics. */

@@ -3,6 +3,7 @@ import { ConfigError } from './config-error.js'
 import type { ConfigReader } from './config-reader.js'
 import type { DebugConfig, HttpConfig, TlsConfig } from './config-types.js'
 import { toListenAddress } from './listen-address.js'
+import { createTrustedProxies } from '../trusted-proxies.js'
 
 /** wharf's listen address when none is configured: loopback only (registry:2's stock config uses `:5000`). */
 export const DEFAULT_ADDR = '127.0.0.1:5000'
@@ -30,6 +31,16 @@ export function readHttp(r: ConfigReader): HttpConfig {
     maxheaderbytes: r.integer('http.maxheaderbytes', { min: 1024, max: 16 * 1024 * 1024 }) ?? DEFAULT_MAX_HEADER_BYTES,
     headerstimeout: r.duration('http.headerstimeout', { min: 1 }) ?? DEFAULT_HEADERS_TIMEOUT_MS,
     bodyidletimeout: r.duration('http.bodyidletimeout') ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
+  }
+  // wharf's own key: the proxies whose X-Forwarded-For and X-Request-Id are believed.
+  const trustedproxies = r.stringList('http.trustedproxies')
+  if (trustedproxies && trustedproxies.length > 0) {
+    try {
+      createTrustedProxies(trustedproxies)
+    } catch (error) {
+      r.fail('http.trustedproxies', `a list of IP addresses and CIDR ranges (${(error as Error).message})`, trustedproxies)
+    }
+    http.trustedproxies = trustedproxies
   }
   const host = r.string('http.host')
   if (host) {
