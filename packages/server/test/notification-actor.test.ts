@@ -41,6 +41,7 @@ beforeAll(async () => {
   await once(sink.server, 'listening')
   registry = await startFromYaml(`
 storage: { inmemory: }
+http: { trustedproxies: [127.0.0.1] }
 auth:
   htpasswd: { realm: Registry Realm, path: ${htpasswd} }
 notifications:
@@ -82,5 +83,18 @@ describe('webhook events say who acted from where', () => {
       expect(line, `access line of ${event.action}`).toBeDefined()
       expect(JSON.stringify(line)).toContain(event.request.addr.split(':')[0]!)
     }
+  })
+
+  it('behind a trusted proxy, request.addr and request.id are the ones the proxy forwarded', async () => {
+    const auth = { Authorization: `Basic ${Buffer.from('alice:wonderland').toString('base64')}` }
+    const before = sink.events.length
+    const pull = await fetch(`${registry.url}/v2/team/app/manifests/v1`, {
+      headers: { ...auth, Accept: OCI_MANIFEST, 'X-Forwarded-For': '203.0.113.9', 'X-Request-Id': 'edge-42' },
+    })
+    expect(pull.status).toBe(200)
+    expect(pull.headers.get('x-request-id')).toBe('edge-42')
+    await pull.arrayBuffer()
+    await sink.until(before + 1)
+    expect(sink.events[before]).toMatchObject({ action: 'pull', actor: { name: 'alice' }, request: { id: 'edge-42', addr: '203.0.113.9' } })
   })
 })
