@@ -255,7 +255,7 @@ export interface PoliciesConfig {
   /** `[{ repositories: team-a/**, maxbytes: 10GiB }]`: each matching repository holds at most that many blob bytes. */
   quotas: Array<{ repositories: string; maxBytes: number }>
   /** `[{ repositories: prod/**, tags: [v*] }]`: matching tags cannot be moved or deleted once they exist. */
-  immutabletags: Array<{ repositories: string; tags: string[] }>
+  immutabletags: Array<{ repositories: string; tags: readonly string[] }>
   /**
    * `[{ repositories: ci/**, keeplast: 10, keeptags: [v*, latest], untaggedafter: 168h, keeppulledwithin: 720h }]`:
    * core's `retention` rules, applied before each scheduled garbage collection.
