@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ensureCliBuilt, spawnCli, type CliProcess } from './helpers/cli-process.js'
 import { createTempDir } from './helpers/in-process.js'
 import { pushImage } from './helpers/registry-client.js'
@@ -109,6 +109,55 @@ http: { addr: 127.0.0.1:0 }
     expect(sha256Hex(await blob(kept.configDigest))).toBe(kept.configDigest)
     expect(await readFile(join(out, 'manifest.json'), 'utf8')).toBe(kept.manifest)
     expect(server.child.exitCode).toBe(null)
+  })
+
+  it('after SIGKILL in the middle of a collection, removes nothing in use, and a second run finishes the job', async () => {
+    // The invariant: a collection killed at any point leaves every tagged image whole (every step
+    // is a compare-and-swap from versions it read), and the next run completes what it began.
+    const root = join(dir.path, 'killed-root')
+    const file = join(dir.path, 'killed.yml')
+    await writeFile(file, `
+storage:
+  filesystem: { rootdirectory: ${root} }
+  delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false } }
+health: { storagedriver: { enabled: false } }
+http: { addr: 127.0.0.1:0 }
+`)
+    const server = spawn(['serve', file])
+    const url = await server.listening()
+    const repositories = Array.from({ length: 40 }, (_, i) => `killed/app${String(i).padStart(2, '0')}`)
+    const kept = new Map<string, Awaited<ReturnType<typeof pushImage>>>()
+    const gone: string[] = []
+    for (const repository of repositories) {
+      kept.set(repository, await pushImage(url, repository, 'v1', new TextEncoder().encode(`kept ${repository}`)))
+      const deleted = await pushImage(url, repository, 'v2', new TextEncoder().encode(`gone ${repository}`))
+      expect((await fetch(`${url}/v2/${repository}/manifests/${deleted.manifestDigest}`, { method: 'DELETE' })).status).toBe(202)
+      gone.push(`${repository}@${deleted.layerDigest}`)
+    }
+
+    const first = spawn(['garbage-collect', file, '--grace', '0s', '-m'])
+    // Killed as soon as it reports its first repository: mid-way through the marking and sweeping.
+    await vi.waitFor(() => expect(first.lines.some((line) => line.includes('"phase":"repositories"'))).toBe(true), { timeout: 120_000, interval: 10 })
+    first.kill()
+    expect((await first.exited).signal).toBe('SIGKILL')
+    for (const [repository, image] of kept) {
+      expect((await fetch(`${url}/v2/${repository}/manifests/v1`, { method: 'HEAD' })).status).toBe(200)
+      expect((await fetch(`${url}/v2/${repository}/blobs/${image.layerDigest}`, { method: 'HEAD' })).status).toBe(200)
+    }
+
+    const second = await garbageCollect(file, '--grace', '0s', '-m')
+    expect(second.code).toBe(0)
+    for (const entry of gone) {
+      const [repository, digest] = entry.split('@') as [string, string]
+      expect((await fetch(`${url}/v2/${repository}/blobs/${digest}`)).status).toBe(404)
+    }
+    for (const [repository, image] of kept) {
+      const layer = await fetch(`${url}/v2/${repository}/blobs/${image.layerDigest}`)
+      expect(await layer.text()).toBe(`kept ${repository}`)
+    }
+    const third = await garbageCollect(file, '--grace', '0s', '-m', '--dry-run')
+    expect(third.summary).toMatchObject({ manifestsDeleted: 0, linksDeleted: 0, blobsDeleted: 0, dataObjectsDeleted: 0 })
   })
 
   it('exits 1 with a message for a bad duration, a missing duration, an unknown flag, two files and an unreadable configuration', async () => {
