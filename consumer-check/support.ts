@@ -31,10 +31,20 @@ export interface ServingCommand {
 
 /** Spawns `command` and resolves once a JSON log line says "wharf registry listening". */
 export function serve(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ServingCommand> {
-  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Its own process group: `npx` runs the bin as a child and does not pass SIGTERM on, so stopping
+  // the group is what stops the server (a kill of npx alone left it listening after the suite).
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const output: string[] = []
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const stopGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+    return exited
+  }
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before listening:\n${output.join('')}`)))
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -42,7 +52,7 @@ export function serve(command: string, args: readonly string[], options: { cwd: 
       try {
         const entry = JSON.parse(line) as { msg?: string; url?: string }
         if (entry.msg === 'wharf registry listening' && entry.url) {
-          resolve({ url: entry.url, stop: () => (child.kill('SIGTERM'), exited) })
+          resolve({ url: entry.url, stop: stopGroup })
         }
       } catch {
         // not a log line

@@ -34,7 +34,9 @@ export interface HealthCheck {
 
 /**
  * Probes the storage every `intervalMs`, off the request path: a small write and a stat of
- * {@link HEALTH_PROBE_KEY} (a stat only when not writable), each bounded by the interval (at most 10 s).
+ * {@link HEALTH_PROBE_KEY} (a stat only when not writable), each bounded by the interval, but never
+ * by less than 1 s nor more than 10 s: a short interval must not turn a busy but working disk (one
+ * fsync can take tens of milliseconds on a loaded machine) into a failing one.
  * A full disk, a directory turned read-only or a store that stopped answering all fail it. The
  * first probe runs at once; probes never overlap. Disabled: always healthy.
  */
@@ -44,7 +46,7 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
   let lastError = ''
   let timer: NodeJS.Timeout | undefined
   let stopped = !options.enabled
-  const timeoutMs = Math.min(options.intervalMs, 10_000)
+  const timeoutMs = Math.min(Math.max(options.intervalMs, 1000), 10_000)
   metrics.storageHealthy.set({ check: name }, 1)
 
   async function probe(): Promise<void> {
