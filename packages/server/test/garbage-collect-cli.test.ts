@@ -55,15 +55,11 @@ async function snapshot(root: string): Promise<Map<string, string>> {
   return files
 }
 
-const sha256Hex = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
-const holding = (files: Map<string, string>, digest: string) => [...files.values()].some((value) => value.endsWith(digest))
-
-describe('wharf garbage-collect', () => {
-  it('in a dry run removes nothing and reports what would go; --grace 0s -m then removes it while the server runs, and the kept image pulls byte-identical with skopeo', async () => {
-    const root = join(dir.path, 'root')
-    const file = join(dir.path, 'config.yml')
-    // No health probe and no purging: the tree must change only by what garbage-collect does.
-    await writeFile(file, `
+/** A config on a fresh root; no health probe and no purging: the tree changes only by what garbage-collect does. */
+async function writeConfig(name: string): Promise<{ root: string; file: string }> {
+  const root = join(dir.path, `${name}-root`)
+  const file = join(dir.path, `${name}.yml`)
+  await writeFile(file, `
 storage:
   filesystem: { rootdirectory: ${root} }
   delete: { enabled: true }
@@ -71,6 +67,15 @@ storage:
 health: { storagedriver: { enabled: false } }
 http: { addr: 127.0.0.1:0 }
 `)
+  return { root, file }
+}
+
+const sha256Hex = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+const holding = (files: Map<string, string>, digest: string) => [...files.values()].some((value) => value.endsWith(digest))
+
+describe('wharf garbage-collect', () => {
+  it('in a dry run removes nothing and reports what would go; --grace 0s -m then removes it while the server runs, and the kept image pulls byte-identical with skopeo', async () => {
+    const { root, file } = await writeConfig('root')
     const server = spawn(['serve', file])
     const url = await server.listening()
     const keptLayer = new TextEncoder().encode('the layer that stays '.repeat(100))
@@ -114,16 +119,7 @@ http: { addr: 127.0.0.1:0 }
   it('after SIGKILL in the middle of a collection, removes nothing in use, and a second run finishes the job', async () => {
     // The invariant: a collection killed at any point leaves every tagged image whole (every step
     // is a compare-and-swap from versions it read), and the next run completes what it began.
-    const root = join(dir.path, 'killed-root')
-    const file = join(dir.path, 'killed.yml')
-    await writeFile(file, `
-storage:
-  filesystem: { rootdirectory: ${root} }
-  delete: { enabled: true }
-  maintenance: { uploadpurging: { enabled: false } }
-health: { storagedriver: { enabled: false } }
-http: { addr: 127.0.0.1:0 }
-`)
+    const { file } = await writeConfig('killed')
     const server = spawn(['serve', file])
     const url = await server.listening()
     const repositories = Array.from({ length: 40 }, (_, i) => `killed/app${String(i).padStart(2, '0')}`)
