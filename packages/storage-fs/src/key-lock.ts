@@ -30,6 +30,20 @@ export function toLockPath(objectPath: string): string {
 }
 /** A live process on this host keeps its lock this many times longer than `staleMs`. */
 const LIVE_HOLDER_GRACE = 10
+/**
+ * A lock naming this very process that this process does not hold is an orphan (its holder lost
+ * track of it, e.g. the directory was moved away and back while it was held, so the unlink missed
+ * it). It is broken once this old: the floor covers the instant between creating a lock file and
+ * recording it as held.
+ */
+const OWN_ORPHAN_AGE_MS = 1000
+
+/**
+ * The locks this process holds, as `dev:ino` of the lock file, shared by every copy of this module
+ * loaded in the process (two copies must not take each other's live locks for orphans).
+ */
+const heldLocks: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('wharf.storage-fs.held-locks')] ??= new Set<string>()) as Set<string>
+const toLockId = (info: Stats) => `${info.dev}:${info.ino}`
 
 /**
  * Runs `task` while holding the lock file `lockPath`, which serialises writers of one key across
@@ -44,10 +58,15 @@ const LIVE_HOLDER_GRACE = 10
  */
 export async function withKeyLock<T>(lockPath: string, options: KeyLockOptions, task: () => Promise<T>): Promise<T> {
   const held = await acquire(lockPath, options)
+  heldLocks.add(toLockId(held))
   try {
     return await task()
   } finally {
-    await release(lockPath, held)
+    try {
+      await release(lockPath, held)
+    } finally {
+      heldLocks.delete(toLockId(held))
+    }
   }
 }
 
@@ -132,10 +151,13 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean>
 
 async function isStale(lockPath: string, info: Stats, staleMs: number): Promise<boolean> {
   const age = Date.now() - info.mtimeMs
-  if (age <= staleMs) return false
-  if (age > staleMs * LIVE_HOLDER_GRACE) return true
+  if (age <= Math.min(staleMs, OWN_ORPHAN_AGE_MS)) return false
   const content = await readFile(lockPath, 'utf8').catch(() => '')
   const [pid, host] = content.trim().split(' ')
+  // This process knows for certain whether it holds a lock naming it: no age rule applies.
+  if (host === HOST && Number(pid) === process.pid) return !heldLocks.has(toLockId(info))
+  if (age <= staleMs) return false
+  if (age > staleMs * LIVE_HOLDER_GRACE) return true
   return !(host === HOST && pid !== undefined && isRunning(Number(pid)))
 }
 
