@@ -16,6 +16,8 @@ export { createAllowAllAuth, toScope, type AuthHooks, type Access, type Action, 
 export type { RegistryEvent, RegistryEventAction, RegistryEventListener, RegistryEvents, GarbageCollectionEvent } from './events.js'
 export type { GarbageCollectionOptions, GarbageCollectionProgress, GarbageCollectionReport } from './gc/gc-types.js'
 export { createRegistry, type Registry, type RegistryOptions } from './registry.js'
+export { traceStorage } from './tracing/trace-storage.js'
+export type { TracingOptions } from './tracing/tracing-options.js'
 export type { RetentionRule } from './retention/retention-rules.js'
 export type { ApplyRetentionOptions, RetentionReport, RepositoryRetentionReport, RetainedTagDecision, RetainedManifestDecision } from './retention/retention-types.js'
 export { RegistryError, isRegistryError, toErrorBody, type RegistryErrorOptions } from './errors/registry-error.js'

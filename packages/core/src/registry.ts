@@ -37,6 +37,9 @@ import { createUploadService } from './uploads/upload-service.js'
 import type { Mirror } from './mirror/create-mirror.js'
 import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
+import { recordRequestException, traceRequests } from './tracing/trace-requests.js'
+import { traceStorage } from './tracing/trace-storage.js'
+import type { TracingOptions } from './tracing/tracing-options.js'
 
 /** Options of {@link createRegistry}. */
 export interface RegistryOptions {
@@ -105,6 +108,12 @@ export interface RegistryOptions {
   mirror?: Mirror
   /** Told about unexpected failures (answered as 500 without details). */
   onError?: (error: unknown, request: RegistryRequest) => void
+  /**
+   * OpenTelemetry spans for each request and each storage call (tracing/trace-requests.ts and
+   * trace-storage.ts), through `@opentelemetry/api`: a no-op until the host registers an SDK.
+   * Default: on, with the global tracer provider; `false` turns the wrappers off entirely.
+   */
+  tracing?: false | TracingOptions
 }
 
 /** A registry: one Web-standard handler for every /v2 request, plus its events and maintenance. */
@@ -204,7 +213,7 @@ function validateRoute(route: Route): void {
  * Web-standard `Request`; adapters mount it into node:http, Express, Koa or Fastify.
  */
 export function createRegistry(options: RegistryOptions): Registry {
-  const storage = options.storage
+  const storage = options.tracing === false ? options.storage : traceStorage(options.storage, options.tracing)
   const auth = options.auth ?? createAllowAllAuth()
   const registry2 = createRegistry2Source(storage, options.registry2)
   const stores = createStores(storage, options, registry2)
@@ -316,17 +325,22 @@ export function createRegistry(options: RegistryOptions): Registry {
     return response
   }
 
-  async function handle(request: RegistryRequest): Promise<RegistryResponse> {
+  const onError = options.tracing === false ? options.onError : (error: unknown, request: RegistryRequest) => {
+    recordRequestException(error)
+    options.onError?.(error, request)
+  }
+  async function answerRequest(request: RegistryRequest): Promise<RegistryResponse> {
     const events: RegistryEvent[] = []
     let response: RegistryResponse
     try {
       response = await answer(request, events)
     } catch (error) {
-      response = respondError(toRegistryError(error, request, options.onError), request.method)
+      response = respondError(toRegistryError(error, request, onError), request.method)
     }
     if (events.length > 0) queueMicrotask(() => events.forEach((e) => hub.emit(e)))
     return response
   }
+  const handle = options.tracing === false ? answerRequest : traceRequests(answerRequest, options.tracing)
 
   return {
     events: hub,

@@ -39,6 +39,7 @@ it('exports exactly the documented public API', () => {
       "toRoute",
       "toScope",
       "toWebResponse",
+      "traceStorage",
     ]
   `)
 })
