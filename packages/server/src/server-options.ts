@@ -38,6 +38,12 @@ export interface ServerOptions {
   logger?: Logger
   /** Where the logger built from `config.log` writes; default stdout. */
   logDestination?: DestinationStream
+  /**
+   * The environment whose `OTEL_*` variables configure the OpenTelemetry trace SDK
+   * (tracing-sdk.ts; the `wharf` command passes `process.env`). Default none: no SDK is started, and
+   * spans go wherever the host process registered its own SDK, if it did.
+   */
+  tracingEnv?: Readonly<Record<string, string | undefined>>
 }
 
 /**
