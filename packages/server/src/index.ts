@@ -15,6 +15,6 @@ export { createStorageFromConfig, toS3Options, toAzureOptions } from './storage-
 export type * from './config/config-types.js'
 export { createLogger } from './logging/create-logger.js'
 export { toLogfmt } from './logging/logfmt.js'
-export { createServerMetrics, type ServerMetrics, type RouteKind } from './metrics.js'
+export { createServerMetrics, type ServerMetrics, type ServerMetricsOptions, type RouteKind } from './metrics.js'
 export { HEALTH_PROBE_KEY, type HealthCheck } from './health-check.js'
 export { ENVELOPE_MEDIA_TYPE, type EnvelopeEvent } from './notifications/envelope.js'

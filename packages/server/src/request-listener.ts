@@ -50,6 +50,7 @@ export interface RequestListener {
 const HEALTH_PATHS = new Set(['/debug/health', '/healthz'])
 const ERROR_BODY_BYTES = 1024
 const UPLOAD_METHODS = new Set(['POST', 'PATCH', 'PUT'])
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 
 /**
  * The standalone server's request listener around the registry: health endpoints, `http.headers`,
@@ -92,12 +93,12 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
     countRequestBytes(req, context)
     countResponseBytes(res, context)
     open++
-    metrics.inFlight.inc({ handler: context.kind })
+    metrics.inFlight.inc({ route: context.kind })
     const upload = context.kind === 'upload' && UPLOAD_METHODS.has(context.method)
     if (upload) metrics.uploadsInProgress.inc()
     res.once('close', () => {
       open--
-      metrics.inFlight.dec({ handler: context.kind })
+      metrics.inFlight.dec({ route: context.kind })
       if (upload) metrics.uploadsInProgress.dec()
       recordRequest(metrics, context, res.statusCode)
       if (options.accessLog) logRequest(logger, context, res)
@@ -174,9 +175,10 @@ function countResponseBytes(res: ServerResponse, context: RequestContext): void 
 }
 
 function recordRequest(metrics: ServerMetrics, context: RequestContext, status: number): void {
-  const method = context.method.toLowerCase()
-  metrics.requests.inc({ handler: context.kind, method, code: String(status) })
-  metrics.requestDuration.observe({ handler: context.kind, method }, elapsedMs(context) / 1000)
+  // A client picks the method: only the ones HTTP defines become label values.
+  const method = HTTP_METHODS.has(context.method) ? context.method : '_OTHER'
+  metrics.requests.inc({ method, route: context.kind, code: String(status) })
+  metrics.requestDuration.observe({ method, route: context.kind }, elapsedMs(context) / 1000)
   if (status >= 400) return
   if (context.kind === 'upload' && context.bytesIn > 0) metrics.bytesPushed.inc({ kind: 'blob' }, context.bytesIn)
   else if (context.kind === 'manifest' && context.method === 'PUT') metrics.bytesPushed.inc({ kind: 'manifest' }, context.bytesIn)

@@ -4,6 +4,7 @@ import { createSecureContext } from 'node:tls'
 import { createMirror, type AuthHooks, type Mirror, type StorageDriver } from '@wharf/core'
 import type { TokenKeys } from '@wharf/auth'
 import type { DestinationStream, Logger } from 'pino'
+import type { Registry as MetricsRegistry } from 'prom-client'
 import { ConfigError } from './config/config-error.js'
 import type { AuthConfig, TlsConfig, WharfConfig } from './config/config-types.js'
 import { createHtpasswdFromConfig, type HtpasswdReporting } from './htpasswd-from-config.js'
@@ -44,6 +45,11 @@ export interface ServerOptions {
    * spans go wherever the host process registered its own SDK, if it did.
    */
   tracingEnv?: Readonly<Record<string, string | undefined>>
+  /**
+   * The prom-client registry to put the server's metrics on (an application embedding the server
+   * that serves its own `/metrics`); default one of the server's own, served on `http.debug.addr`.
+   */
+  metricsRegistry?: MetricsRegistry
 }
 
 /**

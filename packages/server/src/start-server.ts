@@ -59,7 +59,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   for (const warning of options.warnings ?? []) logger.warn(warning)
   // Before the registry exists, so that its first request is traced.
   const tracing = options.tracingEnv ? await startTracingSdk(options.tracingEnv, logger) : undefined
-  const metrics = createServerMetrics({ processMetrics: config.http.debug?.prometheus.enabled ?? false })
+  const prometheus = config.http.debug?.prometheus
+  const metrics = createServerMetrics({
+    processMetrics: prometheus?.enabled ?? false,
+    registry2Names: prometheus?.registry2names ?? false,
+    ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
+  })
   const storage = withStorageMetrics(options.storage, metrics)
   const readOnly = config.storage.maintenance.readonly.enabled
   const registry = createRegistry({

@@ -4,8 +4,8 @@ import type { ServerMetrics } from './metrics.js'
 const ACTIONS = ['get', 'put', 'stat', 'read', 'list', 'delete', 'deletePrefix', 'startWrite', 'appendWrite', 'finishWrite', 'abortWrite', 'presignGet'] as const
 
 /**
- * The same driver, timing every operation into `registry_storage_action_seconds` and counting real
- * failures into `registry_storage_errors_total`. "Not found" and a lost conditional write are answers,
+ * The same driver, timing every operation into `wharf_storage_operation_duration_seconds` and counting
+ * real failures into `wharf_storage_errors_total`. "Not found" and a lost conditional write are answers,
  * not failures, so they are not counted. For `read` the time is until the stream is open.
  */
 export function withStorageMetrics(driver: StorageDriver, metrics: ServerMetrics): StorageDriver {

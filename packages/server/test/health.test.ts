@@ -50,8 +50,8 @@ health:
     expect(api.status).toBe(503)
     expect(((await api.json()) as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('UNAVAILABLE')
     expect(server.logs.find('storage health check failed').length).toBeGreaterThanOrEqual(2)
-    const scraped = await server.running.metrics.registry.getSingleMetricAsString('registry_storage_healthy')
-    expect(scraped).toContain('registry_storage_healthy{check="storagedriver_filesystem"} 0')
+    const scraped = await server.running.metrics.registry.getSingleMetricAsString('wharf_storage_healthy')
+    expect(scraped).toContain('wharf_storage_healthy{check="storagedriver_filesystem"} 0')
 
     await rm(root)
     await rename(`${root}.away`, root)

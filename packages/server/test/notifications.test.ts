@@ -120,7 +120,7 @@ notifications:
       ['push', image.manifestDigest],
       ['delete', image.manifestDigest],
     ])
-    await waitFor(async () => (await metric(registry, 'registry_notifications_delivered_total{endpoint="all"}')) === 6, 5000, 'six deliveries counted')
+    await waitFor(async () => (await metric(registry, 'wharf_notifications_delivered_total{endpoint="all"}')) === 6, 5000, 'six deliveries counted')
   })
 
   it('with the receiver down, pushes keep their speed and the events are delivered once it is back', async () => {
@@ -140,15 +140,15 @@ notifications:
     // Same work, same speed: delivery failures happen off the request path. (Loose bounds: the
     // machine is shared; the hanging-receiver test below is the sharp one.)
     expect(noisy.total).toBeLessThan(quiet.total * 3 + 500)
-    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="down"}')) >= 4, 5000, 'failed attempts')
+    await waitFor(async () => (await metric(registry, 'wharf_notifications_failures_total{endpoint="down"}')) >= 4, 5000, 'failed attempts')
     expect(registry.logs.find('notification endpoint failing, retrying with backoff').length).toBeGreaterThanOrEqual(1)
-    expect(await metric(registry, 'registry_notifications_pending{endpoint="down"}')).toBe(50)
+    expect(await metric(registry, 'wharf_notifications_pending{endpoint="down"}')).toBe(50)
 
     const back = await receiver(port)
     await waitFor(() => back.events().length >= 50, 10_000, 'the queued events after the receiver came back')
     const pushed = back.events().filter((e) => e.target.repository === 'app').map((e) => e.target.digest)
     expect(pushed).toEqual(noisy.digests)
-    expect(await metric(registry, 'registry_notifications_pending{endpoint="down"}')).toBe(0)
+    expect(await metric(registry, 'wharf_notifications_pending{endpoint="down"}')).toBe(0)
     expect(registry.logs.find('notification endpoint recovered')).toHaveLength(1)
   })
 
@@ -165,10 +165,10 @@ notifications:
     // Were delivery on the request path, every push would wait for the 1 s timeout.
     const pushes = await timePushes(registry.url, 'app', 5)
     expect(pushes.slowest).toBeLessThan(500)
-    await waitFor(async () => (await metric(registry, 'registry_notifications_failures_total{endpoint="slow"}')) >= 3, 10_000, 'three timed-out attempts')
+    await waitFor(async () => (await metric(registry, 'wharf_notifications_failures_total{endpoint="slow"}')) >= 3, 10_000, 'three timed-out attempts')
     // Two attempts back to back (1 s timeouts each), then the 300 ms backoff before the third.
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000)
-    expect(await metric(registry, 'registry_notifications_status_total{endpoint="slow",code="error"}')).toBeGreaterThanOrEqual(3)
+    expect(await metric(registry, 'wharf_notifications_responses_total{endpoint="slow",code="error"}')).toBeGreaterThanOrEqual(3)
     hanging.mode = 'ok'
     await waitFor(() => hanging.events().length >= 5, 5000, 'delivery once the receiver answers')
     expect(hanging.events().map((e) => e.target.digest)).toEqual(pushes.digests)
@@ -184,7 +184,7 @@ notifications:
     - { name: failing, url: "${failing.url}", timeout: 1s, threshold: 1, backoff: 100ms }
 `)
     await pushBlob(registry.url, 'app', new TextEncoder().encode('x'))
-    await waitFor(async () => (await metric(registry, 'registry_notifications_status_total{endpoint="failing",code="500"}')) >= 2, 5000, 'retries after 500')
+    await waitFor(async () => (await metric(registry, 'wharf_notifications_responses_total{endpoint="failing",code="500"}')) >= 2, 5000, 'retries after 500')
     failing.mode = 'ok'
     await waitFor(() => failing.events().length === 1, 5000, 'delivery after recovery')
   })
@@ -198,8 +198,8 @@ notifications:
     const event = (n: number) => ({ id: String(n) }) as EnvelopeEvent
     for (let n = 1; n <= 5; n++) queue.push(event(n))
     expect(queue.pending).toBe(3)
-    const dropped = await metrics.registry.getSingleMetricAsString('registry_notifications_dropped_total')
-    expect(dropped).toContain('registry_notifications_dropped_total{endpoint="small"} 2')
+    const dropped = await metrics.registry.getSingleMetricAsString('wharf_notifications_dropped_total')
+    expect(dropped).toContain('wharf_notifications_dropped_total{endpoint="small"} 2')
     expect(logs.find('notification queue full')).toHaveLength(1)
     const back = await receiver(port)
     await waitFor(() => back.events().length === 3, 5000, 'the three kept events')

@@ -177,6 +177,8 @@ export interface DebugConfig {
     enabled: boolean
     /** Default `/metrics`. */
     path: string
+    /** wharf's own: also expose the `registry_` names (registry:2's) beside the `wharf_` ones. Default false. */
+    registry2names: boolean
   }
 }
 

@@ -75,11 +75,13 @@ function readDebug(r: ConfigReader): DebugConfig | undefined {
   const addr = r.string('http.debug.addr') || undefined
   const enabled = r.boolean('http.debug.prometheus.enabled') ?? false
   const path = r.string('http.debug.prometheus.path') || '/metrics'
+  // wharf's own key: registry:2's metric names beside wharf's, for dashboards built on registry:2.
+  const registry2names = r.boolean('http.debug.prometheus.registry2names') ?? false
   if (!path.startsWith('/') || /[?#\s]/.test(path)) r.fail('http.debug.prometheus.path', 'a path such as /metrics', path)
   if (!addr) {
     if (enabled) r.fail('http.debug.addr', 'host:port of the debug listener (needed by http.debug.prometheus)', undefined)
     return undefined
   }
   toListenAddress(addr, r.describe('http.debug.addr'))
-  return { addr, prometheus: { enabled, path } }
+  return { addr, prometheus: { enabled, path, registry2names } }
 }
