@@ -33,8 +33,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 export interface LogConfig {
   /** Default `info`. At `warn` and above the per-request access lines are not written (as registry:2). */
   level: LogLevel
-  /** `json` (default; one JSON object per line) or `text` (logfmt: `time=… level=info msg="…" key=value`). */
-  formatter: 'json' | 'text'
+  /**
+   * `json` (default; one JSON object per line), `text` (logfmt: `time=… level=info msg="…" key=value`)
+   * or `logstash` (JSON with logstash's `@timestamp`, `@version` and `message`, as registry:2 writes it).
+   */
+  formatter: 'json' | 'text' | 'logstash'
   /** Fields added to every line, e.g. `{ service: 'registry' }`. */
   fields: Record<string, string>
   accesslog: {

@@ -9,7 +9,6 @@ const EVENT_ACTIONS = ['push', 'pull', 'mount', 'delete']
 export function readLog(r: ConfigReader, notes: string[]): LogConfig {
   const level = r.choice('log.level', LOG_LEVELS) ?? r.choice('loglevel', LOG_LEVELS) ?? 'info'
   const formatter = r.choice('log.formatter', ['text', 'json', 'logstash']) ?? 'json'
-  if (formatter === 'logstash') notes.push('log.formatter "logstash" is written as json (one JSON object per line)')
   const fields: Record<string, string> = {}
   for (const name of r.keys('log.fields')) {
     const value = r.raw(`log.fields.${name}`)
@@ -19,7 +18,7 @@ export function readLog(r: ConfigReader, notes: string[]): LogConfig {
   r.accept('log.fields')
   return {
     level: toLogLevel(level),
-    formatter: formatter === 'text' ? 'text' : 'json',
+    formatter,
     fields,
     accesslog: { disabled: r.boolean('log.accesslog.disabled') ?? false },
   }

@@ -10,18 +10,21 @@ const REDACTED = ['authorization', 'password', 'secretkey', 'accountkey', 'sessi
 
 /**
  * The server's logger: pino at `log.level`, with `log.fields` on every line, ISO timestamps and
- * level names (`"level":"info"`). `json` writes pino's JSON lines; `text` writes logfmt lines like
- * registry:2's text formatter. Writes are synchronous to stdout unless `destination` is given, so
- * nothing is lost when the process exits right after logging.
+ * level names (`"level":"info"`). `json` writes pino's JSON lines (`time`, `msg`); `text` writes
+ * logfmt lines like registry:2's text formatter; `logstash` writes JSON lines the way registry:2's
+ * logstash formatter does (`@timestamp`, `"@version":"1"`, `message`). Writes are synchronous to
+ * stdout unless `destination` is given, so nothing is lost when the process exits right after logging.
  */
 export function createLogger(log: LogConfig, destination?: DestinationStream): Logger {
   const target = destination ?? pino.destination({ fd: 1, sync: true })
   const stream: DestinationStream = log.formatter === 'text' ? { write: (line: string) => target.write(toLogfmt(line)) } : target
+  const logstash = log.formatter === 'logstash'
   return pino(
     {
       level: log.level,
-      base: { ...log.fields },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      base: logstash ? { '@version': '1', ...log.fields } : { ...log.fields },
+      ...(logstash ? { messageKey: 'message' } : {}),
+      timestamp: logstash ? () => `,"@timestamp":"${new Date().toISOString()}"` : pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED, censor: '[redacted]' },
       serializers: { err: toLoggedError },
