@@ -10,6 +10,7 @@ export type {
   ObjectInfo,
   StoredObject,
 } from './driver/storage-driver.js'
+export { CHUNK_PUMP, toChunkPump, type ChunkPump } from './driver/chunk-pump.js'
 export { DriverError, isDriverError, type DriverErrorKind, type DriverErrorOptions } from './driver/driver-error.js'
 export { createMemoryDriver, type MemoryDriverOptions } from './driver/memory-driver.js'
 export { createAllowAllAuth, toScope, type AuthHooks, type Access, type Action, type Identity, type ChallengeReason } from './auth/auth-hooks.js'

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest'
 it('exports exactly the documented public API', () => {
   expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
     [
+      "CHUNK_PUMP",
       "DriverError",
       "ERROR_CODES",
       "MAX_NAME_COMPONENT_LENGTH",
@@ -31,6 +32,7 @@ it('exports exactly the documented public API', () => {
       "storageKeys",
       "toAccess",
       "toBodyChunks",
+      "toChunkPump",
       "toChunkRange",
       "toDigest",
       "toErrorBody",

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isRegistryError, REQUEST_BODY, type RegistryRequest, type RegistryResponse, type RequestWithBody } from '@wharf/core'
+import { isRegistryError, REQUEST_BODY, toChunkPump, type ChunkPump, type RegistryRequest, type RegistryResponse, type RequestWithBody } from '@wharf/core'
 import { toErrorResponse } from './error-response.js'
 import { watchIdleBody } from './idle-body.js'
 import { toRegistryRequest, toRequestUrl } from './node-registry-request.js'
@@ -100,6 +100,8 @@ async function writeNodeResponse(
     res.end(body ?? undefined)
     return
   }
+  const pump = toChunkPump(stream)
+  if (pump) return pumpToResponse(pump, res, onError)
   const reader = stream.getReader()
   const stop = () => void reader.cancel().catch(() => undefined)
   res.once('close', stop)
@@ -116,6 +118,34 @@ async function writeNodeResponse(
     res.destroy()
   } finally {
     res.off('close', stop)
+  }
+}
+
+/**
+ * Writes a storage stream's bytes through its chunk pump (core's `CHUNK_PUMP`): each chunk is
+ * released back to the pump once the socket has taken it (the write callback), so the pump can
+ * refill its buffer. This is also the backpressure: one chunk written, one being read. When the
+ * client leaves, the pending write fails, which stops the pump and closes the file.
+ */
+async function pumpToResponse(pump: ChunkPump, res: ServerResponse, onError?: (e: unknown) => void): Promise<void> {
+  let fail: ((error: unknown) => void) | undefined
+  const gone = () => fail?.(new Error('the client closed the connection'))
+  res.once('close', gone)
+  try {
+    await pump(
+      (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          if (res.destroyed) return reject(new Error('the client closed the connection'))
+          fail = reject
+          res.write(chunk, (error) => (error ? reject(error) : resolve()))
+        }),
+    )
+    res.end()
+  } catch (error) {
+    if (!res.destroyed) onError?.(error)
+    res.destroy()
+  } finally {
+    res.off('close', gone)
   }
 }
 

@@ -3,4 +3,6 @@ export interface FsContext {
   /** Absolute path of the store's root directory. */
   readonly root: string
   readonly lock: { readonly staleMs: number; readonly timeoutMs: number }
+  /** `stat` runs on the calling thread (see `FsDriverOptions.syncStat`). */
+  readonly syncStat: boolean
 }

@@ -20,6 +20,15 @@ export interface FsDriverOptions {
   lockStaleMs?: number
   /** How long (ms) a write waits for a key's lock before failing with `unavailable`. Default 30000. */
   lockTimeoutMs?: number
+  /**
+   * Run `stat` as a synchronous call on the event loop's thread instead of in libuv's thread pool.
+   * Default true: on a local disk the metadata a registry stats (tags, links, revisions) is in the
+   * kernel's cache and a stat takes a few microseconds, while the thread-pool round trip around it
+   * costs tens (two context switches and a wake-up of the loop); a manifest GET by tag does two or
+   * three. Set false on a network filesystem (NFS, SMB, FUSE), where a stat can block for
+   * milliseconds and would stall every request the process is serving meanwhile.
+   */
+  syncStat?: boolean
 }
 
 /** The fs storage driver: the whole {@link StorageDriver} contract, plus housekeeping. */
@@ -44,6 +53,7 @@ export function createFsDriver(options: FsDriverOptions): FsDriver {
   const ctx: FsContext = {
     root: resolve(options.root),
     lock: { staleMs: options.lockStaleMs ?? 5000, timeoutMs: options.lockTimeoutMs ?? 30_000 },
+    syncStat: options.syncStat ?? true,
   }
   return {
     name: 'fs',

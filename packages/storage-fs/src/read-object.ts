@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises'
 import type { ObjectInfo, OperationOptions, ReadOptions, StoredObject } from '@wharf/core'
 import { DriverError } from '@wharf/core'
-import type { BigIntStats } from 'node:fs'
+import { statSync, type BigIntStats } from 'node:fs'
 import { toEtag } from './etag.js'
 import { isMissing, toDriverError } from './errors.js'
 import { createFileStream } from './file-stream.js'
@@ -38,7 +38,12 @@ export async function getObject(ctx: FsContext, key: string, options: OperationO
 export async function statObject(ctx: FsContext, key: string, options: OperationOptions = {}): Promise<ObjectInfo | undefined> {
   try {
     options.signal?.throwIfAborted()
-    return toInfo(await stat(toObjectPath(ctx.root, key), { bigint: true }))
+    const path = toObjectPath(ctx.root, key)
+    if (ctx.syncStat) {
+      const stats = statSync(path, { bigint: true, throwIfNoEntry: false })
+      return stats && toInfo(stats)
+    }
+    return toInfo(await stat(path, { bigint: true }))
   } catch (error) {
     if (isMissing(error)) return undefined
     throw toDriverError(error, `stat ${key}`)

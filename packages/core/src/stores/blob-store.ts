@@ -9,6 +9,7 @@ import type { CatalogStore } from './catalog-store.js'
 import type { Registry2Files } from '../registry2/registry2-files.js'
 import { isRegistry2Key } from '../registry2/registry2-layout.js'
 import type { Registry2Reader } from '../registry2/registry2-reader.js'
+import { createSmallBlobCache } from './small-blob-cache.js'
 
 /** Where a blob's bytes are and how many there are. Blob records and repository links both hold it. */
 export interface BlobLocation {
@@ -64,6 +65,11 @@ export interface BlobStore {
   /** Removes the link (the bytes stay for a garbage collector). Returns whether a link existed. */
   unlink(repository: string, digest: Digest): Promise<boolean>
   open(location: BlobLocation, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>
+  /**
+   * The whole bytes of a blob of at most `SMALL_BLOB_BYTES`, from a memory cache when there
+   * (see small-blob-cache.ts). The caller compares the length with `location.size`.
+   */
+  readSmall(location: BlobLocation): Promise<Uint8Array>
 }
 
 export interface BlobStoreOptions {
@@ -82,6 +88,7 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
   const cache = new Map<string, { location: BlobLocation; until: number }>()
   const maxCached = 50_000
   const fallback = async () => options.registry2?.fallback()
+  const small = createSmallBlobCache()
 
   const remember = (key: string, location: BlobLocation) => {
     if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string)
@@ -206,6 +213,15 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
     open(location, readOptions) {
       if (isRegistry2Key(location.key) && options.registry2) return options.registry2.files.read(location.key, readOptions)
       return driver.read(location.key, readOptions)
+    },
+
+    readSmall(location) {
+      return small.get(location.key, location.size, async () => {
+        if (isRegistry2Key(location.key) && options.registry2) {
+          return new Uint8Array(await new Response(await options.registry2.files.read(location.key)).arrayBuffer())
+        }
+        return (await driver.get(location.key)).body
+      })
     },
   }
 }

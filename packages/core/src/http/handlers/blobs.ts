@@ -1,6 +1,7 @@
 import { isDriverError } from '../../driver/driver-error.js'
 import { RegistryError } from '../../errors/registry-error.js'
 import type { BlobLocation } from '../../stores/blob-store.js'
+import { SMALL_BLOB_BYTES } from '../../stores/small-blob-cache.js'
 import type { Digest } from '../../grammar/digest.js'
 import { toReadRange } from '../../grammar/ranges.js'
 import type { RequestContext } from '../context.js'
@@ -19,6 +20,19 @@ async function openBlob(ctx: RequestContext, location: BlobLocation, digest: Dig
     if (isDriverError(error, 'not-found')) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
     throw error
   }
+}
+
+/** A small blob's bytes (from memory when cached), checked against the size its link promises. */
+async function readSmallBlob(ctx: RequestContext, location: BlobLocation, digest: Digest): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  let bytes: Uint8Array
+  try {
+    bytes = await ctx.stores.blobs.readSmall(location)
+  } catch (error) {
+    if (isDriverError(error, 'not-found')) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: digest.value } })
+    throw error
+  }
+  // Stored bytes never change size; if they somehow did, stream them and let the length check fail loudly.
+  return bytes.length === location.size ? bytes : openBlob(ctx, location, digest)
 }
 
 /** GET and HEAD of a blob, with single-range reads (206) and optional redirect to the storage. */
@@ -58,7 +72,7 @@ export async function getBlob(ctx: RequestContext, name: string, digest: Digest)
       body,
     )
   }
-  const body = location.size === 0 ? null : await openBlob(ctx, location, digest)
+  const body = location.size === 0 ? null : location.size <= SMALL_BLOB_BYTES ? await readSmallBlob(ctx, location, digest) : await openBlob(ctx, location, digest)
   pulled()
   return respond(200, { ...headers, 'Content-Length': String(location.size) }, body)
 }
