@@ -52,6 +52,11 @@ export function isRegistry2Key(path: string): boolean {
   return REGISTRY2_KEYS.some((pattern) => matches(pattern.split('.'), segments))
 }
 
+/** Whether the dotted `path` matches a dotted `pattern` (`*` one segment, a trailing `**` anything below). */
+export function matchesKeyPattern(pattern: string, path: string): boolean {
+  return matches(pattern.split('.'), path.split('.'))
+}
+
 function matches(pattern: readonly string[], segments: readonly string[]): boolean {
   for (let i = 0; i < pattern.length; i++) {
     const part = pattern[i]!

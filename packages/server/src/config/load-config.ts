@@ -42,6 +42,11 @@ export interface ParseConfigOptions {
  * registry:2 keys wharf does not honour are listed in `unsupportedKeys` and in one of `warnings`.
  */
 export function parseConfig(document: ConfigDocument, options: ParseConfigOptions = {}): LoadedConfig {
+  return parseConfigReading(document, options).loaded
+}
+
+/** {@link parseConfig}, with the dotted paths of the keys the parsers read (the README key list's test uses them). */
+export function parseConfigReading(document: ConfigDocument, options: ParseConfigOptions = {}): { loaded: LoadedConfig; readKeys: string[] } {
   const { document: merged, sources } = applyEnvironment(document, options.env ?? {})
   const r = new ConfigReader(merged, sources)
   const notes: string[] = []
@@ -68,7 +73,7 @@ export function parseConfig(document: ConfigDocument, options: ParseConfigOption
   if (unsupportedKeys.length > 0) {
     warnings.unshift(`configuration keys wharf does not support were ignored: ${unsupportedKeys.join(', ')}`)
   }
-  return { config, warnings, unsupportedKeys }
+  return { loaded: { config, warnings, unsupportedKeys }, readKeys: r.readKeys() }
 }
 
 /** `http.adr (from REGISTRY_HTTP_ADR): unknown key; did you mean `http.addr` (REGISTRY_HTTP_ADDR)?` */
