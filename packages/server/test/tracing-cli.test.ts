@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureCliBuilt, spawnCli, type CliProcess } from './helpers/cli-process.js'
 import { pushBlob } from './helpers/registry-client.js'
+import { isTracingRequested } from '../src/tracing-sdk.js'
 
 /** One span as OTLP/HTTP JSON carries it (the fields the test reads). */
 interface OtlpSpan {
@@ -90,5 +91,24 @@ describe('the wharf command with OTEL_* variables', () => {
     const finish = await receiver.span('storage.finishWrite')
     expect(finish.traceId).toBe(commit.traceId)
     expect(finish.parentSpanId).toBe(commit.spanId)
+  })
+
+  it('starts no SDK unless OTEL_TRACES_EXPORTER (not none) or an OTLP endpoint asks for one; OTEL_SDK_DISABLED wins', async () => {
+    expect(isTracingRequested({})).toBe(false)
+    expect(isTracingRequested({ OTEL_SERVICE_NAME: 'registry' })).toBe(false)
+    expect(isTracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(false)
+    expect(isTracingRequested({ OTEL_TRACES_EXPORTER: 'console' })).toBe(true)
+    expect(isTracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true)
+    expect(isTracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false)
+
+    const plain = spawnCli([], { env: { REGISTRY_STORAGE: 'inmemory', REGISTRY_HTTP_ADDR: '127.0.0.1:0', OTEL_SERVICE_NAME: 'registry' } })
+    try {
+      await plain.listening()
+      expect(plain.entries().find((e) => e['msg'] === 'wharf registry listening')).not.toHaveProperty('tracing')
+      expect(plain.entries().find((e) => e['msg'] === 'tracing with OpenTelemetry')).toBeUndefined()
+    } finally {
+      plain.child.kill('SIGTERM')
+      await plain.exited
+    }
   })
 })
