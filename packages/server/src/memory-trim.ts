@@ -2,40 +2,93 @@ import type { Server } from 'node:http'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
-type Collect = (options: { type: 'minor' | 'major' }) => void
+type Collect = (options?: { type: 'minor' }) => void
+
+/** Quiet time after the last request before the one full collection that shrinks the heap. */
+const IDLE_SETTLE_MS = 2000
+
+const BODY_METHODS = new Set(['PUT', 'PATCH', 'POST'])
+
+/** Requests since the last full collection that make a burst worth one (a trickle is not). */
+const SETTLE_AFTER_REQUESTS = 1000
 
 /**
  * Keeps the server's resident memory close to what it really holds while blobs stream through it.
  *
  * Node frees the buffer of every socket read only when V8 collects the small object wrapping it, and
  * V8 lets such off-heap memory grow by up to 64 MiB before it forces a collection: during a push or
- * a pull that is all garbage, and it shows as +40 MB of RSS. While requests are in flight, a minor
+ * a push that is all garbage, and it shows as +40 MB of RSS. While request bodies stream in, a minor
  * (young-generation) collection every `intervalMs` frees it; each takes a fraction of a millisecond,
- * since the young generation holds little else. Idle servers run no timer at all.
+ * since the young generation holds little else. After a burst of requests or an upload, once the
+ * server has been quiet for {@link IDLE_SETTLE_MS}, one full collection returns the heap the burst
+ * grew. Idle servers run no timer at all.
  *
  * Only for the standalone server (a library must not steer its host's garbage collector). Returns a
  * function that stops it. Does nothing when V8 refuses to expose its collector.
  */
 export function startMemoryTrim(server: Server, intervalMs = 10): () => void {
+  keepYoungGenerationSmall()
   const collect = exposeCollector()
   if (!collect) return () => undefined
   let active = 0
+  let bodies = 0
+  let served = 0
   let timer: NodeJS.Timeout | undefined
-  const onRequest = (_req: unknown, res: NodeJS.EventEmitter) => {
+  let settle: NodeJS.Timeout | undefined
+  const onRequest = (req: { method?: string }, res: NodeJS.EventEmitter) => {
+    // Only request bodies still allocate a buffer per socket read (downloads reuse their buffers);
+    // forced scavenges during a burst of small requests would promote their live objects to the
+    // old generation, which then stays committed.
+    const body = BODY_METHODS.has(req.method ?? '')
     active++
-    timer ??= setInterval(() => collect({ type: 'minor' }), intervalMs)
+    served++
+    if (body) {
+      bodies++
+      timer ??= setInterval(() => collect({ type: 'minor' }), intervalMs)
+    }
     res.once('close', () => {
       active--
-      if (active === 0 && timer) {
+      if (body && --bodies === 0 && timer) {
         clearInterval(timer)
         timer = undefined
       }
+      // Once the server has been quiet for a while after a burst (or an upload), one full
+      // collection gives back what it left: V8 keeps a grown heap committed otherwise, since an
+      // idle process allocates nothing that would trigger a collection.
+      if (active === 0 && (served >= SETTLE_AFTER_REQUESTS || body)) {
+        if (settle) settle.refresh()
+        else settle = setTimeout(settleAfterBurst, IDLE_SETTLE_MS).unref()
+      }
     })
+  }
+  const settleAfterBurst = () => {
+    settle = undefined
+    if (active > 0) return
+    served = 0
+    // Without options: a full mark-compact (Node 20's V8 runs a scavenge for { type: 'major' }).
+    collect()
   }
   server.on('request', onRequest)
   return () => {
     server.off('request', onRequest)
     if (timer) clearInterval(timer)
+    if (settle) clearTimeout(settle)
+  }
+}
+
+/**
+ * Keeps V8's young generation at its initial size (1 MiB semi-spaces). Under a burst of requests V8
+ * grows it to 16 MiB semi-spaces and never shrinks it back while the process idles: +32 MB of RSS for
+ * good after one load of 200 connections (measured: 61 MB idle, 109 MB a minute after the load; 74 MB
+ * with this). Young objects of a registry request die young, so the smaller space costs scavenges
+ * that find little alive; no change of request rate was measurable. The flag is read whenever V8
+ * considers growing the space, so setting it at run time works.
+ */
+function keepYoungGenerationSmall(): void {
+  try {
+    setFlagsFromString('--semi-space-growth-factor=1')
+  } catch {
+    // Not a V8 that knows the flag: nothing to do.
   }
 }
 
