@@ -1,9 +1,11 @@
 import { createAllowAllAuth, type Access, type AuthHooks, type Identity } from './auth/auth-hooks.js'
 import type { StorageDriver } from './driver/storage-driver.js'
+import { keys } from './layout/key-layout.js'
+import { readJson } from './stores/json-objects.js'
 import { isDriverError } from './driver/driver-error.js'
 import { RegistryError, isRegistryError } from './errors/registry-error.js'
 import { collectGarbage } from './gc/collect-garbage.js'
-import type { GarbageCollectionOptions, GarbageCollectionReport } from './gc/gc-types.js'
+import type { GarbageCollectionOptions, GarbageCollectionReport, GcRegistry2 } from './gc/gc-types.js'
 import { createEventHub, type RegistryEvent, type RegistryEvents } from './events.js'
 import { toReferenceRules, type SparseManifests } from './manifests/missing-references.js'
 import { toDigest } from './grammar/digest.js'
@@ -35,7 +37,7 @@ import { createRetentionPolicy, type RetentionRule } from './retention/retention
 import type { ApplyRetentionOptions, RetentionReport } from './retention/retention-types.js'
 import { createUploadService } from './uploads/upload-service.js'
 import type { Mirror } from './mirror/create-mirror.js'
-import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
+import { createRegistry2Source, type Registry2Options, type Registry2MigrationRecord, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
 import { recordRequestException, traceRequests } from './tracing/trace-requests.js'
 import { traceStorage } from './tracing/trace-storage.js'
@@ -351,12 +353,13 @@ export function createRegistry(options: RegistryOptions): Registry {
     purgeUploads: ({ olderThanMs, dryRun }) => stores.uploads.purge(olderThanMs, dryRun),
     applyRetention: retainNow,
     async collectGarbage(gcOptions) {
-      if ((await registry2.status()).fallback) {
+      const status = await registry2.status()
+      if (status.fallback) {
         throw new Error('garbage collection needs the registry:2 tree migrated first (wharf migrate): its content would not be marked')
       }
       // Retention first, so what it deletes is collected in the same run.
       const retained = gcOptions?.retention ? await retainNow({ ...(gcOptions.dryRun === undefined ? {} : { dryRun: gcOptions.dryRun }), ...(gcOptions.signal ? { signal: gcOptions.signal } : {}) }) : undefined
-      const report = withRetention(await collectGarbage(stores, gcOptions), retained)
+      const report = withRetention(await collectGarbage(stores, gcOptions, await toCollectedRegistry2(storage, status, registry2)), retained)
       hub.emitGarbageCollection({ action: 'gc', report, timestamp: new Date() })
       return report
     },
@@ -374,6 +377,19 @@ export function createRegistry(options: RegistryOptions): Registry {
       }
     },
   }
+}
+
+/**
+ * registry:2's tree for the collector, when it is to be collected too: `migrate` finished on this
+ * storage (every blob has a wharf record, every tag and revision a wharf object) and no read falls
+ * back to it; on a driver whose registry:2 files cannot be stat'ed and removed, it is left alone.
+ */
+async function toCollectedRegistry2(storage: StorageDriver, status: Registry2Status, source: Registry2Source): Promise<GcRegistry2 | undefined> {
+  const { files, reader } = source
+  if (status.fallback || !status.detected || !files.modified || !files.remove) return undefined
+  // Read again, not from the status decided at start: a `migrate` run again since is `running`.
+  const migration = await readJson<Registry2MigrationRecord>(storage, keys.registry2Migration())
+  return migration?.value.state === 'done' ? { files: files as GcRegistry2['files'], reader } : undefined
 }
 
 /** The collector's report with the retention report of the same run, when retention ran. */

@@ -1,14 +1,15 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { ReadOptions, Registry2Files } from '@wharf/core'
 import { DriverError } from '@wharf/core'
 import { isMissing, toDriverError } from './errors.js'
 import { createFileStream } from './file-stream.js'
 import { isKeySegment } from './key-paths.js'
+import { removeEmptyDirs } from './delete-objects.js'
 
 /**
- * registry:2's plain files under the driver's root (`docker/registry/v2/...`, no `,` suffix), read
- * only. Paths are built by the registry from validated names and checked here again, segment by
+ * registry:2's plain files under the driver's root (`docker/registry/v2/...`, no `,` suffix): read,
+ * and removed only by the garbage collector (`remove`), never written. Paths are built by the registry from validated names and checked here again, segment by
  * segment, so nothing outside the root can be reached.
  */
 export function createFsRegistry2Files(root: string): Registry2Files {
@@ -45,6 +46,24 @@ export function createFsRegistry2Files(root: string): Registry2Files {
       } catch (error) {
         throw toDriverError(error, `read ${path}`)
       }
+    },
+    async modified(path) {
+      try {
+        return (await stat(toPath(path))).mtime
+      } catch (error) {
+        if (isMissing(error)) return undefined
+        throw toDriverError(error, `stat ${path}`)
+      }
+    },
+    async remove(path) {
+      const target = toPath(path)
+      try {
+        await rm(target, { recursive: true, force: true, maxRetries: 3 })
+      } catch (error) {
+        throw toDriverError(error, `remove ${path}`)
+      }
+      // registry:2 recreates any directory it needs; empty ones left behind would only slow its walks.
+      await removeEmptyDirs(root, dirname(target))
     },
     async *children(dir) {
       let names: string[]

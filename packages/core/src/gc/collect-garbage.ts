@@ -1,8 +1,9 @@
 import type { Stores } from '../http/context.js'
 import { createBloomFilter } from './bloom-filter.js'
 import { collectRepository } from './collect-repository.js'
-import type { GarbageCollectionOptions, GarbageCollectionReport, GcContext } from './gc-types.js'
+import type { GarbageCollectionOptions, GarbageCollectionReport, GcContext, GcRegistry2 } from './gc-types.js'
 import { markOpenUploads, sweepBlobRecords, sweepData } from './sweep-blobs.js'
+import { sweepRegistry2Blobs, sweepRegistry2Repositories } from './sweep-registry2.js'
 
 /** Default grace period of an online collection. */
 export const DEFAULT_GRACE_MS = 60 * 60_000
@@ -14,8 +15,12 @@ export const DEFAULT_GRACE_MS = 60 * 60_000
  * delete on the same storage; the algorithm and why it is safe are in layout/garbage-collection.md.
  * Memory: two Bloom filters of `filterBytes` each, plus the links, tags and manifest edges of one
  * repository at a time.
+ *
+ * With `registry2` (a migrated registry:2 tree under the same root, which no process reads through
+ * the fallback any more and registry:2 no longer writes), its files are collected by the same
+ * rules: see "registry:2's tree" in layout/garbage-collection.md.
  */
-export async function collectGarbage(stores: Stores, options: GarbageCollectionOptions = {}): Promise<GarbageCollectionReport> {
+export async function collectGarbage(stores: Stores, options: GarbageCollectionOptions = {}, registry2?: GcRegistry2): Promise<GarbageCollectionReport> {
   const startedAt = (options.now ?? Date.now)()
   const ctx: GcContext = {
     driver: stores.driver,
@@ -26,6 +31,7 @@ export async function collectGarbage(stores: Stores, options: GarbageCollectionO
     dryRun: options.dryRun ?? false,
     signal: options.signal,
     startedAt,
+    ...(registry2 ? { registry2 } : {}),
     report: {
       dryRun: options.dryRun ?? false,
       repositories: 0,
@@ -35,6 +41,7 @@ export async function collectGarbage(stores: Stores, options: GarbageCollectionO
       dataObjectsDeleted: 0,
       bytesReclaimed: 0,
       uploadsPurged: 0,
+      ...(registry2 ? { registry2FilesDeleted: 0 } : {}),
       durationMs: 0,
     },
   }
@@ -57,11 +64,15 @@ export async function collectGarbage(stores: Stores, options: GarbageCollectionO
     last = page.names[page.names.length - 1]
   }
 
+  // registry:2's repositories after wharf's (their roots must be in `linked` before step 7).
+  if (registry2) await sweepRegistry2Repositories(ctx, registry2, linked)
+
   const referenced = createBloomFilter(options.filterBytes)
   await sweepBlobRecords(ctx, linked, referenced)
   progress({ phase: 'blobs', done: ctx.report.blobsDeleted })
   await markOpenUploads(ctx, referenced)
   await sweepData(ctx, referenced)
+  if (registry2) await sweepRegistry2Blobs(ctx, registry2, linked, referenced)
   progress({ phase: 'data', done: ctx.report.dataObjectsDeleted })
 
   ctx.report.durationMs = (options.now ?? Date.now)() - startedAt

@@ -8,6 +8,7 @@ import type { BloomFilter } from './bloom-filter.js'
 import { isPastGrace, type GcContext } from './gc-types.js'
 import { mapLimited } from '../stores/map-limited.js'
 import { forEachKey, GC_CONCURRENCY, listKeys, toDigestString } from './listing.js'
+import { registry2OnlyTags } from './sweep-registry2.js'
 
 /** A live revision as marked: what it points at and the version the sweep compares-and-swaps against. */
 interface Revision {
@@ -99,6 +100,8 @@ function markKept(ctx: GcContext, revisions: Map<string, Revision>, tagged: Set<
 export async function collectRepository(ctx: GcContext, repository: string, linked: BloomFilter): Promise<void> {
   const links = await snapshotLinks(ctx, repository)
   const tagged = await taggedDigests(ctx, repository)
+  // registry:2 tags wharf holds no object for (not adopted by `migrate`) are roots too.
+  if (ctx.registry2) for (const digest of await registry2OnlyTags(ctx, ctx.registry2, repository)) tagged.add(digest)
   const revisions = await readRevisions(ctx, repository)
   const kept = markKept(ctx, revisions, tagged)
 
@@ -109,6 +112,8 @@ export async function collectRepository(ctx: GcContext, repository: string, link
 
   const referenced = new Set<string>()
   for (const digest of kept) for (const blob of revisions.get(digest)!.blobs) referenced.add(blob)
+  // registry:2 keeps a manifest's bytes as a blob: kept manifests keep them (a rollback reads them).
+  if (ctx.registry2) for (const digest of kept) linked.add(digest)
   await mapLimited([...links], GC_CONCURRENCY, async ([digest, link]) => {
     if (referenced.has(digest) || !isPastGrace(ctx, link.modified)) return linked.add(digest)
     if (ctx.dryRun) {

@@ -1,6 +1,8 @@
 import type { StorageDriver } from '../driver/storage-driver.js'
 import type { Stores } from '../http/context.js'
 import type { RetentionReport } from '../retention/retention-types.js'
+import type { Registry2Files } from '../registry2/registry2-files.js'
+import type { Registry2Reader } from '../registry2/registry2-reader.js'
 
 /** Options of `registry.collectGarbage()`. */
 export interface GarbageCollectionOptions {
@@ -48,6 +50,13 @@ export interface GarbageCollectionReport {
   /** Bytes of blob data removed (blob sizes plus orphaned data objects). */
   bytesReclaimed: number
   uploadsPurged: number
+  /**
+   * registry:2 files removed (tag directories, revision and layer links wharf shadows with a
+   * tombstone, idle `_uploads`); its blob bytes count in `blobsDeleted`/`dataObjectsDeleted` and
+   * `bytesReclaimed`. Absent when the storage holds no migrated registry:2 tree. A dry run counts
+   * only the files wharf already shadowed before it (not those its own sweep would shadow).
+   */
+  registry2FilesDeleted?: number
   durationMs: number
   /** What retention deleted first, when asked (`retention: true`). */
   retention?: RetentionReport
@@ -65,6 +74,14 @@ export interface GcContext {
   /** The instant grace periods are measured from, fixed at the start of the run. */
   startedAt: number
   report: GarbageCollectionReport
+  /** registry:2's tree, collected too: only once `migrate` finished and no read falls back to it. */
+  registry2?: GcRegistry2
+}
+
+/** registry:2's tree as the collector sees it: a reader, and files it can stat and remove. */
+export interface GcRegistry2 {
+  files: Registry2Files & Required<Pick<Registry2Files, 'modified' | 'remove'>>
+  reader: Registry2Reader
 }
 
 /** Whether an object last written at `modified` is older than the grace period. */

@@ -8,6 +8,7 @@ import type { UploadRecord } from '../uploads/upload-state.js'
 import type { BloomFilter } from './bloom-filter.js'
 import { isPastGrace, type GcContext } from './gc-types.js'
 import { forEachKey, listKeys, toDigestString } from './listing.js'
+import { removeRegistry2Data } from './sweep-registry2.js'
 
 type StoredRecord = BlobLocation | { deleted: true }
 
@@ -26,10 +27,15 @@ export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, refe
       return
     }
     ctx.report.blobsDeleted++
-    ctx.report.bytesReclaimed += record.size
     if (!ctx.dryRun) await ctx.stores.usage.reconcileBlob(toDigest(toDigestString(key, 1))!)
-    // registry:2's files stay: a rollback to registry:2 still reads them (server README).
-    if (isRegistry2Key(record.key)) return
+    // registry:2's bytes go only when its tree is collected too (migrated, no fallback), else they stay.
+    if (isRegistry2Key(record.key)) {
+      if (!(await removeRegistry2Data(ctx, record.key))) return
+      ctx.report.bytesReclaimed += record.size
+      if (ctx.dryRun) referenced.add(record.key) // counted here, not again by the registry:2 bytes step
+      return
+    }
+    ctx.report.bytesReclaimed += record.size
     if (ctx.dryRun) referenced.add(record.key) // counted here, so the data step does not count it again
     else await ctx.driver.delete(record.key)
   })

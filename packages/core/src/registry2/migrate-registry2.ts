@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto'
+import { isDriverError } from '../driver/driver-error.js'
 import type { StorageDriver } from '../driver/storage-driver.js'
+import { isFresh } from '../stores/touch-interval.js'
 import type { Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
 import { parseManifest } from '../manifests/parse-manifest.js'
@@ -180,9 +183,18 @@ export async function migrateRegistry2(options: MigrateOptions): Promise<Migrate
     summary.uploadsLeft += uploads
   }
 
-  /** The location a link gets: the blob record's (wharf may hold the blob already), else registry:2's bytes. */
+  /**
+   * The location a link gets: the blob record's (wharf may hold the blob already), else registry:2's
+   * bytes; none when the record is a tombstone (the collector took the blob). A live record is
+   * touched, as a mount touches it, so a collector that found the blob unlinked fails to remove it.
+   */
   async function linkTarget(digest: Digest): Promise<BlobLocation | undefined> {
-    return (await readJson<BlobLocation>(storage, keys.blobRecord(digest)))?.value ?? (await reader.blob(digest))
+    const found = await readJson<BlobLocation | { deleted: true }>(storage, keys.blobRecord(digest))
+    if (!found) return reader.blob(digest)
+    if ('deleted' in found.value) return undefined
+    const location = { size: found.value.size, key: found.value.key }
+    if (!dryRun && !isFresh(found.modified)) await storage.put(keys.blobRecord(digest), toJsonBytes({ ...location, nonce: randomBytes(8).toString('hex') }), { ifMatch: found.etag }).catch(ignorePrecondition)
+    return location
   }
 }
 
@@ -203,6 +215,11 @@ function toTargets(digest: Digest, bytes: Uint8Array, tags: string[]): PushTarge
     ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
   }
   return { tags, referrer: { subject: parsed.subject.digest, descriptor } }
+}
+
+/** A touch that lost to another writer still did its job: the record's ETag changed. */
+function ignorePrecondition(error: unknown): void {
+  if (!isDriverError(error, 'precondition-failed')) throw error
 }
 
 async function countChildren(files: Registry2Files, dir: string): Promise<number> {

@@ -19,6 +19,17 @@ export interface Registry2Files {
    * each once, in no promised order. Nothing when `dir` does not exist.
    */
   children(dir: string): AsyncIterable<string>
+  /**
+   * When the file was last written, `undefined` when it does not exist. The garbage collector's grace
+   * period for registry:2's files is measured from it (absent: registry:2's files are never removed).
+   */
+  modified?(path: string): Promise<Date | undefined>
+  /**
+   * Removes a file or a whole directory (every file below it), then the directories this left
+   * empty. A missing path is not an error. Only the garbage collector calls it, and only after
+   * takeover, when registry:2 no longer writes (layout/garbage-collection.md).
+   */
+  remove?(path: string): Promise<void>
 }
 
 /** Sorts after every character of a key (`z` is the largest in the key alphabet). */
@@ -48,6 +59,13 @@ export function createDriverRegistry2Files(driver: StorageDriver): Registry2File
       return (await driver.stat(path))?.size
     },
     read: (path, options) => driver.read(path, options),
+    async modified(path) {
+      return (await driver.stat(path))?.modified
+    },
+    async remove(path) {
+      await driver.delete(path)
+      await driver.deletePrefix(`${path}/`)
+    },
     async *children(dir) {
       const prefix = `${dir}/`
       if (listChildren) {

@@ -191,7 +191,11 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
       if (!source) return undefined
       // Touch the record so a collector that found the blob unlinked everywhere fails to remove it;
       // a record already collected means the bytes may be going: no mount (the client uploads).
-      const record = isRegistry2Key(source.key) ? source : await touchObject(keys.blobRecord(digest))
+      // registry:2's bytes too have a record once migrated (the collector may remove them then);
+      // only while reads fall back to registry:2's tree, which is never collected, may there be none.
+      const recordKey = keys.blobRecord(digest)
+      const record =
+        (await touchObject(recordKey)) ?? (isRegistry2Key(source.key) && (await fallback()) && !(await driver.stat(recordKey)) ? source : undefined)
       if (!record) return undefined
       await link(repository, digest, record)
       return record
