@@ -129,20 +129,32 @@ async function writeNodeResponse(
  */
 async function pumpToResponse(pump: ChunkPump, res: ServerResponse, onError?: (e: unknown) => void): Promise<void> {
   let fail: ((error: unknown) => void) | undefined
-  const gone = () => fail?.(new Error('the client closed the connection'))
+  // A failed write (ECONNRESET, EPIPE) means the client left: not an error to report.
+  let clientGone = false
+  const gone = () => {
+    clientGone = true
+    fail?.(new Error('the client closed the connection'))
+  }
   res.once('close', gone)
   try {
     await pump(
       (chunk) =>
         new Promise<void>((resolve, reject) => {
-          if (res.destroyed) return reject(new Error('the client closed the connection'))
+          if (res.destroyed) {
+            clientGone = true
+            return reject(new Error('the client closed the connection'))
+          }
           fail = reject
-          res.write(chunk, (error) => (error ? reject(error) : resolve()))
+          res.write(chunk, (error) => {
+            if (!error) return resolve()
+            clientGone = true
+            reject(error)
+          })
         }),
     )
     res.end()
   } catch (error) {
-    if (!res.destroyed) onError?.(error)
+    if (!clientGone && !res.destroyed) onError?.(error)
     res.destroy()
   } finally {
     res.off('close', gone)
