@@ -13,7 +13,8 @@
  * migrations/registry2                            `migrate`'s checkpoint and result (JSON), see registry2/
  * pulls/<repository>                              last pull time per manifest digest: JSON {pulls: {digest: epoch ms}},
  *                                                 merged by compare-and-swap (retention/pull-recorder.ts)
- * docker/registry/v2/...                          registry:2's tree, read-only (registry2/registry2-layout.ts)
+ * docker/registry/v2/...                          registry:2's tree, never written; removed only by the collector
+ *                                                 once migrated (registry2/registry2-layout.ts, garbage-collection.md)
  * repositories/<repository>/
  *   _layers/<alg>/<hex>                           link: blob readable through this repository, JSON {size, key, nonce}
  *                                                 or tombstone {deleted}

@@ -1,5 +1,6 @@
 /**
- * registry:2's storage layout (distribution 2.x), which wharf reads in place and never writes.
+ * registry:2's storage layout (distribution 2.x), which wharf reads in place and never writes (the
+ * garbage collector removes what no tag reaches once it is migrated: layout/garbage-collection.md).
  * Paths are relative to the storage root (fs `rootdirectory`, or the S3/Azure `rootdirectory` prefix);
  * wharf's own keys (`layout/key-layout.ts`) live beside them under the same root and never start
  * with `docker/`, so the two trees cannot collide.
