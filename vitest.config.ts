@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config'
 // radosgw or Azurite are started only when that package's tests run).
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts', 'consumer-check/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts', 'consumer-check/vitest.config.ts', 'container/vitest.config.ts'],
   },
 })

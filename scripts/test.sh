@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in skopeo:skopeo ctr:containerd umoci:umoci docker-registry:docker-registry radosgw:radosgw \
-            ceph-mon:ceph-mon ceph-osd:ceph-osd htpasswd:apache2-utils openssl:openssl curl:curl podman:podman chromium:chromium; do
+            ceph-mon:ceph-mon ceph-osd:ceph-osd htpasswd:apache2-utils openssl:openssl curl:curl podman:podman chromium:chromium \
+            dockerd:docker.io mmdebstrap:mmdebstrap; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
