@@ -21,8 +21,8 @@ import { toRawPath } from './http/request-target.js'
 import { toWebResponse, type RegistryRequest, type RegistryResponse } from './http/registry-message.js'
 import { ROUTE_METHODS, toRoute, type Route } from './http/router.js'
 import { createBlobStore } from './stores/blob-store.js'
-import { createCatalogStore } from './stores/catalog-store.js'
-import { createManifestIndex } from './stores/manifest-index.js'
+import { createCatalogStore, type CatalogStore } from './stores/catalog-store.js'
+import { createManifestIndex, type ManifestIndex } from './stores/manifest-index.js'
 import { createManifestStore } from './stores/manifest-store.js'
 import { createReferrersStore } from './stores/referrers-store.js'
 import { createTagStore } from './stores/tag-store.js'
@@ -181,10 +181,25 @@ export function createStores(
     manifests,
     tags,
     referrers,
-    index: createManifestIndex(manifests, tags, referrers, { immutableTags: createImmutableTagPolicy(options.immutableTags) }),
+    index: withCatalogConfirm(createManifestIndex(manifests, tags, referrers, { immutableTags: createImmutableTagPolicy(options.immutableTags) }), catalog),
     uploads: createUploadService(storage, blobs, { ...(options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }), admit: quotas.admit }),
     usage,
     quotas,
+  }
+}
+
+/**
+ * A manifest push confirms the repository's catalog marker after its revision is written (the
+ * handler ensured it before): a collector that removed the marker of the then empty repository in
+ * between is undone (layout/garbage-collection.md, "Empty repositories").
+ */
+function withCatalogConfirm(index: ManifestIndex, catalog: CatalogStore): ManifestIndex {
+  return {
+    ...index,
+    async push(repository, digest, manifest, targets) {
+      await index.push(repository, digest, manifest, targets)
+      await catalog.confirm(repository)
+    },
   }
 }
 

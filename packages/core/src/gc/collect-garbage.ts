@@ -3,6 +3,7 @@ import { createBloomFilter } from './bloom-filter.js'
 import { collectRepository } from './collect-repository.js'
 import type { GarbageCollectionOptions, GarbageCollectionReport, GcContext, GcRegistry2 } from './gc-types.js'
 import { markOpenUploads, sweepBlobRecords, sweepData } from './sweep-blobs.js'
+import { removeIfEmpty } from './sweep-catalog.js'
 import { sweepRegistry2Blobs, sweepRegistry2Repositories } from './sweep-registry2.js'
 
 /** Default grace period of an online collection. */
@@ -41,6 +42,7 @@ export async function collectGarbage(stores: Stores, options: GarbageCollectionO
       dataObjectsDeleted: 0,
       bytesReclaimed: 0,
       uploadsPurged: 0,
+      repositoriesRemoved: 0,
       ...(registry2 ? { registry2FilesDeleted: 0 } : {}),
       durationMs: 0,
     },
@@ -58,6 +60,7 @@ export async function collectGarbage(stores: Stores, options: GarbageCollectionO
     const page = await stores.catalog.list(100, last)
     for (const repository of page.names) {
       await collectRepository(ctx, repository, linked)
+      await removeIfEmpty(ctx, repository)
       progress({ phase: 'repositories', done: ++ctx.report.repositories })
     }
     if (!page.more || page.names.length === 0) break

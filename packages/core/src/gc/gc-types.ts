@@ -50,6 +50,8 @@ export interface GarbageCollectionReport {
   /** Bytes of blob data removed (blob sizes plus orphaned data objects). */
   bytesReclaimed: number
   uploadsPurged: number
+  /** Repositories left empty whose catalog entry was removed (`_catalog` no longer lists them). */
+  repositoriesRemoved?: number
   /**
    * registry:2 files removed (tag directories, revision and layer links wharf shadows with a
    * tombstone, idle `_uploads`); its blob bytes count in `blobsDeleted`/`dataObjectsDeleted` and

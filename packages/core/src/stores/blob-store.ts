@@ -208,8 +208,9 @@ export function createBlobStore(driver: StorageDriver, catalog: CatalogStore, op
       const reader = await fallback()
       const behind = reader ? await reader.layer(repository, digest) : undefined
       const existed = found ? !isTombstone(found.value) : behind !== undefined
-      if (behind) await driver.put(key, toLocationTombstone())
-      else if (found) await driver.delete(key)
+      // A tombstone, not a delete: it shadows registry:2's link, and its fresh modification time tells
+      // a collector emptying the repository that it was written to just now (gc/sweep-catalog.ts).
+      if (behind || (found && !isTombstone(found.value))) await driver.put(key, toLocationTombstone())
       cache.delete(key)
       return existed
     },
