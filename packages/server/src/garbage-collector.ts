@@ -46,7 +46,7 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
     metrics.gcLastRun.set(Date.now() / 1000)
     if (report.dryRun) return
     metrics.gcReclaimedBytes.inc(report.bytesReclaimed)
-    const kinds = { manifest: report.manifestsDeleted, link: report.linksDeleted, blob: report.blobsDeleted, data: report.dataObjectsDeleted, upload: report.uploadsPurged }
+    const kinds = { manifest: report.manifestsDeleted, link: report.linksDeleted, blob: report.blobsDeleted, data: report.dataObjectsDeleted, upload: report.uploadsPurged, repository: report.repositoriesRemoved ?? 0, registry2: report.registry2FilesDeleted ?? 0 }
     for (const [kind, count] of Object.entries(kinds)) metrics.gcDeletedObjects.inc({ kind }, count)
   }
 

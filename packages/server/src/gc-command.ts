@@ -7,7 +7,8 @@ import { createStorageFromConfig } from './storage-from-config.js'
 
 /**
  * `wharf garbage-collect [config.yml] [-d] [-m] [--grace DURATION]`: core's online collection
- * (`registry.collectGarbage`) on the configured storage, safe while servers use it. Progress goes
+ * (`registry.collectGarbage`) on the configured storage, safe while servers use it, after the
+ * configuration's `policies.retention` rules (sparing `policies.immutabletags`), as the schedule. Progress goes
  * to stderr as one redrawn line when it is a terminal, else as JSON lines on stdout, then a summary
  * (objects and bytes reclaimed, time). Ctrl-C stops it between two atomic steps; the next run
  * picks up what is left. Resolves to the exit code, as distribution's `registry garbage-collect`:
@@ -29,12 +30,15 @@ export async function runGarbageCollect(command: Omit<GarbageCollectCommand, 'ki
   try {
     const loaded = loadConfig(command.configPath === undefined ? {} : { path: command.configPath })
     const storage = await createStorageFromConfig(loaded.config.storage)
-    // The registry is used only for its collector: no auth, no policies; it never answers a request.
-    const registry = createRegistry({ storage, registry2: { mode: loaded.config.storage.registry2 } })
+    // The registry is used only for its collector (it never answers a request): no auth; the
+    // retention rules and the immutable tags they must spare, applied first as the schedule does.
+    const { retention, immutabletags } = loaded.config.policies
+    const registry = createRegistry({ storage, registry2: { mode: loaded.config.storage.registry2 }, retention, immutableTags: immutabletags })
     close = () => registry.close()
     const report = await registry.collectGarbage({
       dryRun: command.dryRun,
       deleteUntagged: command.deleteUntagged,
+      retention: retention.length > 0,
       ...(command.graceMs === undefined ? {} : { graceMs: command.graceMs }),
       signal: abort.signal,
       onProgress: progress.update,

@@ -30,8 +30,19 @@ export function describeReport(report: GarbageCollectionReport): string {
   return (
     `${verb} ${objects} object(s), ${toBytes(report.bytesReclaimed)}: ${report.manifestsDeleted} manifest(s), ` +
     `${report.linksDeleted} repository link(s), ${report.blobsDeleted} blob(s), ${report.dataObjectsDeleted} orphaned data object(s); ` +
-    `${report.uploadsPurged} idle upload(s) ${report.dryRun ? 'to purge' : 'purged'}; ${report.repositories} repositories in ${toElapsed(report.durationMs)}`
+    `${report.uploadsPurged} idle upload(s) ${report.dryRun ? 'to purge' : 'purged'}; ${report.repositories} repositories in ${toElapsed(report.durationMs)}` +
+    extras(report)
   )
+}
+
+/** What only some runs do, said only when they did it (so a plain run's line stays as it was). */
+function extras(report: GarbageCollectionReport): string {
+  const parts: string[] = []
+  const retention = report.retention
+  if (retention) parts.push(`retention ${report.dryRun ? 'would delete' : 'deleted'} ${retention.tagsDeleted} tag(s) and ${retention.manifestsDeleted} manifest(s) first`)
+  if (report.repositoriesRemoved) parts.push(`${report.repositoriesRemoved} empty repositor${report.repositoriesRemoved === 1 ? 'y' : 'ies'} ${report.dryRun ? 'would leave' : 'left'} the catalog`)
+  if (report.registry2FilesDeleted) parts.push(`${report.registry2FilesDeleted} registry:2 file(s) or director(ies) ${report.dryRun ? 'to remove' : 'removed'}`)
+  return parts.map((p) => `; ${p}`).join('')
 }
 
 /**

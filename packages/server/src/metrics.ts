@@ -42,7 +42,7 @@ export interface ServerMetrics {
   readonly gcRuns: Counter<'result'>
   /** Bytes of blob data garbage collection removed (not counting dry runs). */
   readonly gcReclaimedBytes: Counter
-  /** Objects garbage collection removed, by `kind`: manifest, link, blob, data, upload (not counting dry runs). */
+  /** Objects garbage collection removed, by `kind`: manifest, link, blob, data, upload, repository (catalog entry), registry2 (files) (not counting dry runs). */
   readonly gcDeletedObjects: Counter<'kind'>
   /** When the last successful collection ended (Unix seconds). */
   readonly gcLastRun: Gauge
