@@ -1,5 +1,5 @@
 import { isDriverError } from '../driver/driver-error.js'
-import { toDigest } from '../grammar/digest.js'
+import { toDigest, type Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
 import { parseManifest } from '../manifests/parse-manifest.js'
 import { toLocationTombstone } from '../stores/blob-store.js'
@@ -111,6 +111,7 @@ export async function collectRepository(ctx: GcContext, repository: string, link
   })
 
   const referenced = new Set<string>()
+  const unlinked: Digest[] = []
   for (const digest of kept) for (const blob of revisions.get(digest)!.blobs) referenced.add(blob)
   // registry:2 keeps a manifest's bytes as a blob: kept manifests keep them (a rollback reads them).
   if (ctx.registry2) for (const digest of kept) linked.add(digest)
@@ -123,11 +124,14 @@ export async function collectRepository(ctx: GcContext, repository: string, link
     try {
       await ctx.driver.put(keys.layerLink(repository, toDigest(digest)!), toLocationTombstone(), { ifMatch: link.etag })
       ctx.report.linksDeleted++
-      await ctx.stores.usage.reconcileLink(repository, toDigest(digest)!)
+      unlinked.push(toDigest(digest)!)
     } catch (error) {
       // Touched by a push since step 1: it is in use.
       if (!isDriverError(error, 'precondition-failed')) throw error
       linked.add(digest)
     }
   })
+  // One update of the repository's usage record for all its links (a crash before it leaves the
+  // figures high until `usage({ rebuild: true })`, as a crash between a tombstone and its update did).
+  if (unlinked.length > 0) await ctx.stores.usage.reconcileLinks(repository, unlinked)
 }

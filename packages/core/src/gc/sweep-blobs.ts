@@ -1,5 +1,5 @@
 import { isDriverError } from '../driver/driver-error.js'
-import { toDigest } from '../grammar/digest.js'
+import { toDigest, type Digest } from '../grammar/digest.js'
 import { keys } from '../layout/key-layout.js'
 import { isRegistry2Key } from '../registry2/registry2-layout.js'
 import { toLocationTombstone, type BlobLocation } from '../stores/blob-store.js'
@@ -18,6 +18,14 @@ type StoredRecord = BlobLocation | { deleted: true }
  * deleted. Every record kept adds its data key to `referenced`.
  */
 export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, referenced: BloomFilter): Promise<void> {
+  // The total's usage is updated once per batch of removed records, not once per record.
+  let removed: Digest[] = []
+  const flush = async (at: number) => {
+    if (removed.length < at) return
+    const batch = removed
+    removed = []
+    await ctx.stores.usage.reconcileBlobs(batch)
+  }
   await forEachKey(listKeys(ctx.driver, keys.blobRecordsPrefix(), ctx.signal), async (key) => {
     const found = await readJson<StoredRecord>(ctx.driver, key)
     if (!found || 'deleted' in found.value) return
@@ -27,7 +35,10 @@ export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, refe
       return
     }
     ctx.report.blobsDeleted++
-    if (!ctx.dryRun) await ctx.stores.usage.reconcileBlob(toDigest(toDigestString(key, 1))!)
+    if (!ctx.dryRun) {
+      removed.push(toDigest(toDigestString(key, 1))!)
+      await flush(256)
+    }
     // registry:2's bytes go only when its tree is collected too (migrated, no fallback), else they stay.
     if (isRegistry2Key(record.key)) {
       if (!(await removeRegistry2Data(ctx, record.key))) return
@@ -39,6 +50,7 @@ export async function sweepBlobRecords(ctx: GcContext, linked: BloomFilter, refe
     if (ctx.dryRun) referenced.add(record.key) // counted here, so the data step does not count it again
     else await ctx.driver.delete(record.key)
   })
+  await flush(1)
 }
 
 async function removeRecord(ctx: GcContext, key: string, etag: string): Promise<boolean> {

@@ -54,6 +54,13 @@ export interface UsageStore {
   reconcileLink(repository: string, digest: Digest): Promise<void>
   /** Counts or uncounts the blob record of `digest` in the total to match storage now. */
   reconcileBlob(digest: Digest): Promise<void>
+  /**
+   * `reconcileLink` for many links of one repository with one update of its record (the collector
+   * sweeps a repository's links in parallel: one record update each would all race on one object).
+   */
+  reconcileLinks(repository: string, digests: readonly Digest[]): Promise<void>
+  /** `reconcileBlob` for many blob records with one update of the total. */
+  reconcileBlobs(digests: readonly Digest[]): Promise<void>
   /** Overwrites a repository's record (used by `rebuild`, which recomputed it from the markers). */
   setRepository(repository: string, figures: UsageFigures): Promise<void>
   /** Overwrites the total (used by `rebuild`). */
@@ -122,6 +129,13 @@ export function createUsageStore(driver: StorageDriver, sources: UsageSources): 
     }
   }
 
+  /** The blob record's size while it is live. */
+  async function blobSize(digest: Digest): Promise<number | undefined> {
+    const record = await readJson<{ size?: number; deleted?: true }>(driver, keys.blobRecord(digest))
+    return record && !record.value.deleted && typeof record.value.size === 'number' ? record.value.size : undefined
+  }
+
+  const sum = (deltas: UsageFigures[]) => deltas.reduce((a, b) => ({ bytes: a.bytes + b.bytes, blobs: a.blobs + b.blobs }), { bytes: 0, blobs: 0 })
   const add = (delta: UsageFigures) => (current: UsageFigures) => ({ bytes: current.bytes + delta.bytes, blobs: current.blobs + delta.blobs })
   const isChange = (delta: UsageFigures) => delta.bytes !== 0 || delta.blobs !== 0
 
@@ -147,10 +161,19 @@ export function createUsageStore(driver: StorageDriver, sources: UsageSources): 
     },
 
     async reconcileBlob(digest) {
-      const delta = await reconcile(keys.usageBlob(digest), async () => {
-        const record = await readJson<{ size?: number; deleted?: true }>(driver, keys.blobRecord(digest))
-        return record && !record.value.deleted && typeof record.value.size === 'number' ? record.value.size : undefined
-      })
+      const delta = await reconcile(keys.usageBlob(digest), () => blobSize(digest))
+      if (isChange(delta)) await update(keys.usageTotal(randomInt(TOTAL_SHARDS)), add(delta))
+    },
+
+    async reconcileLinks(repository, digests) {
+      const deltas = await mapLimited([...digests], 16, (digest) => reconcile(keys.usageLink(repository, digest), () => sources.linkSize(repository, digest)))
+      const delta = sum(deltas)
+      if (isChange(delta)) await update(keys.usageRecord(repository), add(delta))
+    },
+
+    async reconcileBlobs(digests) {
+      const deltas = await mapLimited([...digests], 16, (digest) => reconcile(keys.usageBlob(digest), () => blobSize(digest)))
+      const delta = sum(deltas)
       if (isChange(delta)) await update(keys.usageTotal(randomInt(TOTAL_SHARDS)), add(delta))
     },
 
