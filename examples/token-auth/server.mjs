@@ -58,10 +58,12 @@ const server = createServer((req, res) => {
     .catch(() => res.destroy())
 })
 server.listen(port, host, () => {
-  console.log(`registry on http://${toUrlHost(host)}:${port}/v2/ with tokens from ${realm}, storing under ${root}`)
+  // The "registry on" line comes last: whoever waits for it (a script, a test) has everything
+  // printed before it, the first-start password included.
   if (newPassword && !process.env.WHARF_ADMIN_PASSWORD) {
     console.log(`first start: created ${htpasswdPath} with user admin, password ${newPassword}`)
   }
+  console.log(`registry on http://${toUrlHost(host)}:${port}/v2/ with tokens from ${realm}, storing under ${root}`)
 })
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
