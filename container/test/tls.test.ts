@@ -54,7 +54,7 @@ describe('TLS from REGISTRY_HTTP_TLS_* and mounted certificates', () => {
       const probe = await sh('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', join(certs, 'ca.crt'), `${base}/healthz`], { allowFailure: true })
       if (probe.stdout === '200') break
       const running = await docker.run(['inspect', '-f', '{{.State.Running}}', name])
-      expect(running.stdout.trim(), (await docker.run(['logs', name])).stderr).toBe('true')
+      if (running.stdout.trim() !== 'true') throw new Error(`${name} stopped:\n${(await docker.run(['logs', name])).stderr}`)
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
     // Without the CA the certificate is refused; plain HTTP is not served.
