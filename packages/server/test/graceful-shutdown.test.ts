@@ -110,9 +110,9 @@ describe('graceful shutdown of the CLI', () => {
     const exit = await cli.exited
     expect(outcome).toBe('cut')
     expect(exit.code).toBe(0)
-    const exitAfter = exit.at - signalledAt
-    expect(exitAfter).toBeGreaterThanOrEqual(900)
-    expect(exitAfter).toBeLessThan(7000)
+    // It waited for the drain timeout (a lower bound, which a slow machine cannot break), and did
+    // not wait for the upload to finish: the PATCH was cut, not answered.
+    expect(exit.at - signalledAt).toBeGreaterThanOrEqual(900)
     expect(cli.entries().find((e) => e['msg'] === 'drain timeout reached: cutting the requests still in flight')).toMatchObject({ requests: 1 })
 
     const again = await start(root)
@@ -147,7 +147,9 @@ describe('graceful shutdown of the CLI', () => {
     const exit = await cli.exited
     agent.destroy()
     expect(exit.code).toBe(0)
-    // Without closing idle connections it would wait for the keep-alive timeout (5 s) or the drain timeout (30 s).
-    expect(exit.at - signalledAt).toBeLessThan(3000)
+    // Without closing idle connections it would wait for Node's keep-alive timer (5 s) or the drain
+    // timeout (30 s): the exit must come before the first of them, however slow the machine.
+    expect(exit.at - signalledAt).toBeLessThan(5000)
+    expect(cli.entries().some((e) => e['msg'] === 'drain timeout reached: cutting the requests still in flight')).toBe(false)
   })
 })

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 export interface Exchange {
   readonly method: string
   readonly url: URL
+  /** The request's headers, as the driver sent them. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** Response body bytes forwarded to the driver so far. */
   bytesSent: number
   /** True once the whole response was delivered; false if the driver hung up before. */
@@ -33,6 +35,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     const exchange: Exchange = {
       method: req.method ?? 'GET',
       url: new URL(req.url ?? '/', upstream),
+      headers: req.headers,
       bytesSent: 0,
       completed: false,
       closed: new Promise<void>((resolve) => (settle = resolve)),

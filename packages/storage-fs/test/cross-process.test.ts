@@ -94,8 +94,9 @@ describe('between separate processes', () => {
     await driver.put(key, text('after the crash'))
     const doneAfter = Date.now() - lockTakenAt
     expect(decode((await driver.get(key)).body)).toBe('after the crash')
+    // Not before it is stale (a lower bound, which a slow machine cannot break); that it is broken
+    // at all is the put succeeding within the 30 s lock timeout.
     expect(doneAfter).toBeGreaterThanOrEqual(1500)
-    expect(doneAfter).toBeLessThan(1500 + 5000)
   })
 
   it('does not break the lock of a live process that is merely slow', async () => {

@@ -36,7 +36,7 @@ async function timeFinish(size: number): Promise<{ key: string; ms: number; sha:
   return { key, ms: performance.now() - started, sha: hash.digest('hex') }
 }
 
-it('commits a write without copying its bytes: no copy request, finish time flat from 64 to 256 MiB', async () => {
+it('commits a write without copying its bytes: no copy request from 64 to 256 MiB', async () => {
   const small = await timeFinish(64 * MiB + 1000)
   const large = await timeFinish(256 * MiB + 1000)
   console.log(`finishWrite: 64 MiB in ${small.ms.toFixed(0)} ms, 256 MiB in ${large.ms.toFixed(0)} ms`)
@@ -46,8 +46,7 @@ it('commits a write without copying its bytes: no copy request, finish time flat
   expect(proxy.requests.filter((r) => r.method === 'POST' && r.url.includes('uploadId='))).toHaveLength(2)
   expect(proxy.requests.filter((r) => r.headers['x-amz-copy-source'] !== undefined)).toEqual([])
   // On AWS a copy grows with the size (and fails past 5 GiB); completing only joins part records.
-  // Loose bound for a shared, noisy machine.
-  expect(large.ms).toBeLessThan(Math.max(3 * small.ms, small.ms + 1000))
+  // The durations are printed above, never asserted (benchmarks/s3.mjs compares them).
 
   for (const { key, sha } of [small, large]) {
     const hash = createHash('sha256')

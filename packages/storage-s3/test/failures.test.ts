@@ -63,9 +63,8 @@ describe('s3 driver failures', () => {
     it('gives up after requestTimeoutMs of silence instead of hanging', async () => {
       const { port } = silent.address() as AddressInfo
       const driver = createS3Driver(testDriverOptions({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1, requestTimeoutMs: 300 }))
-      const started = Date.now()
+      // The silent server never answers: without the timeout this would wait for the test's own.
       await expect(driver.get('any/key')).rejects.toSatisfy(kind('unavailable'))
-      expect(Date.now() - started).toBeLessThan(5_000)
       await driver.close?.()
     })
   })

@@ -13,6 +13,8 @@ export interface WebhookReceiver {
   url: string
   port: number
   received: ReceivedEnvelope[]
+  /** Requests whose body arrived, answered or not (a hanging receiver counts them too). */
+  requests: number
   events(): EnvelopeEvent[]
   /** `ok` answers 200, `hang` never answers, `fail` answers 500. */
   mode: 'ok' | 'hang' | 'fail'
@@ -26,6 +28,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     url: '',
     port: 0,
     received,
+    requests: 0,
     events: () => received.flatMap((envelope) => envelope.events),
     mode: 'ok',
     close: () => new Promise((resolve) => {
@@ -37,6 +40,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
+      receiver.requests++
       if (receiver.mode === 'hang') return
       if (receiver.mode === 'fail') return void res.writeHead(500).end()
       received.push({ headers: req.headers, events: (JSON.parse(Buffer.concat(chunks).toString()) as { events: EnvelopeEvent[] }).events })
