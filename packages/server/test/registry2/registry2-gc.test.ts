@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mkdtemp } from 'node:fs/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFsDriver } from '@wharf/storage-fs'
-import { createRegistry, migrateRegistry2 } from '@wharf/core'
+import { migrateRegistry2 } from '@wharf/core'
+import { ensureCliBuilt, spawnCli } from '../helpers/cli-process.js'
 import { startFromYaml, type TestServer } from '../helpers/in-process.js'
 import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
 import { getManifest, skopeo } from '../../../../test-support/registry2/registry2-content.js'
@@ -27,8 +28,8 @@ const exists = (path: string) => stat(path).then(() => true, () => false)
 
 /**
  * registry:2 (Debian's docker-registry 2.8) fills a filesystem root; it is stopped (the takeover),
- * wharf migrates the tree and serves it, an image and a tag are deleted through wharf, and two
- * registries on the same root collect at once. registry:2's files of what no tag reaches go, every
+ * wharf migrates the tree and serves it, an image and a tag are deleted through wharf, and the
+ * server's registry and `wharf garbage-collect` (another process) collect at once. registry:2's files of what no tag reaches go, every
  * kept image still pulls byte-identical, through wharf and through registry:2 started again (rollback).
  */
 describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a registry:2 filesystem root taken over by wharf', () => {
@@ -42,6 +43,7 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a re
   const registry2Dir = () => join(root, 'docker/registry/v2')
 
   beforeAll(async () => {
+    await ensureCliBuilt()
     dir = await mkdtemp(join(tmpdir(), 'wharf-registry2-gc-'))
     root = join(dir, 'data')
     reference = await startReferenceRegistry(dir, `  filesystem:\n    rootdirectory: ${root}`)
@@ -66,19 +68,22 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a re
   })
 
   // Invariant: nothing a tag of either layout reaches is removed; what only a deleted tag reached is.
-  it('removes what only deleted tags reached, from two registries collecting at once, and the disk shrinks', async () => {
+  it('removes what only deleted tags reached, from two processes collecting at once, and the disk shrinks', async () => {
     expect((await fetch(`${wharf!.url}/v2/apps/multi/manifests/v1`, { method: 'DELETE' })).status).toBe(202)
     expect((await fetch(`${wharf!.url}/v2/apps/oci/manifests/keep`, { method: 'DELETE' })).status).toBe(202)
     for (const digest of multiBlobs) expect(await exists(blobFile(root, digest))).toBe(true)
     const before = await treeBytes(registry2Dir())
     expect(before).toBeGreaterThan(0)
 
-    // Two registries (as two wharf processes would) on the same root; grace 0s: nothing else writes now.
-    const other = createRegistry({ storage: createFsDriver({ root }) })
-    const options = { deleteUntagged: true, graceMs: 0 }
-    const [a, b] = await Promise.all([wharf!.running.registry.collectGarbage(options), other.collectGarbage(options)])
-    await other.close()
-    expect(a.blobsDeleted + b.blobsDeleted).toBeGreaterThanOrEqual(multiBlobs.length)
+    // Two wharf processes collect at once: the server's registry and `wharf garbage-collect`; grace 0s: nothing else writes now.
+    await writeFile(join(dir, 'wharf.yml'), wharfYaml())
+    const cli = spawnCli(['garbage-collect', join(dir, 'wharf.yml'), '--delete-untagged', '--grace', '0s'])
+    // Started once the other process is collecting (its first progress line), so the two overlap.
+    await vi.waitUntil(() => cli.entries().some((e) => e['event'] === 'progress') || cli.child.exitCode !== null, { timeout: 60_000, interval: 5 })
+    const a = await wharf!.running.registry.collectGarbage({ deleteUntagged: true, graceMs: 0 })
+    expect((await cli.exited).code).toBe(0)
+    const b = cli.entries().find((e) => e['event'] === 'summary') as { blobsDeleted: number } | undefined
+    expect(a.blobsDeleted + (b?.blobsDeleted ?? 0)).toBeGreaterThanOrEqual(multiBlobs.length)
 
     for (const digest of multiBlobs) expect(await exists(blobFile(root, digest))).toBe(false)
     // registry:2's own files of the removed image and tag are gone with it.
