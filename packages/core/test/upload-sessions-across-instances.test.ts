@@ -55,15 +55,24 @@ describe('upload sessions shared by several registry instances', () => {
     const path = (await call(a, '/v2/x/blobs/uploads/', { method: 'POST' })).headers.get('location')!
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
+    let reading!: () => void
+    const firstRead = new Promise<void>((r) => (reading = r))
+    let pulls = 0
+    // The body gives its 100 bytes when the registry first reads it, then holds the request open
+    // (the registry reading the body means it took the session for writing).
     const slowBody = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(new Uint8Array(100))
+      async pull(controller) {
+        if (pulls++ === 0) {
+          controller.enqueue(new Uint8Array(100))
+          reading()
+          return
+        }
         await gate
         controller.close()
       },
     })
     const first = call(a, path, { method: 'PATCH', body: slowBody, duplex: 'half' } as RequestInit)
-    await new Promise((r) => setTimeout(r, 20))
+    await firstRead
     const second = await call(b, path, { method: 'PATCH', body: new Uint8Array(50) })
     expect(second.status).toBe(416)
     release()
@@ -75,11 +84,12 @@ describe('upload sessions shared by several registry instances', () => {
     const storage = createMemoryDriver()
     const registry = registryOn(storage)
     const old = (await call(registry, '/v2/x/blobs/uploads/', { method: 'POST' })).headers.get('location')!
-    await new Promise((r) => setTimeout(r, 30))
+    // Margins of a second either way, so a loaded machine cannot age the fresh session past the limit.
+    await new Promise((r) => setTimeout(r, 1100))
     const fresh = (await call(registry, '/v2/x/blobs/uploads/', { method: 'POST' })).headers.get('location')!
-    expect(await registry.purgeUploads({ olderThanMs: 20, dryRun: true })).toEqual([old.split('/').pop()])
+    expect(await registry.purgeUploads({ olderThanMs: 1000, dryRun: true })).toEqual([old.split('/').pop()])
     expect((await call(registry, old)).status).toBe(204)
-    expect(await registry.purgeUploads({ olderThanMs: 20 })).toEqual([old.split('/').pop()])
+    expect(await registry.purgeUploads({ olderThanMs: 1000 })).toEqual([old.split('/').pop()])
     expect((await call(registry, old)).status).toBe(404)
     expect((await call(registry, fresh)).status).toBe(204)
   })
