@@ -124,6 +124,40 @@ describe('garbage collection of a migrated registry:2 tree', () => {
     expect((await call(registry, `/v2/apps/a/manifests/sha256:${gone.manifest}`, { method: 'HEAD' })).status).toBe(200)
   })
 
+  // Invariant: a mount of registry:2-backed content racing the collector leaves the mounted blob
+  // readable: the mount touches the blob record, so the collector keeps the record and its bytes.
+  it('keeps registry:2 bytes a mount links while the collector sweeps (the mount touched the record)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    vi.setSystemTime(now)
+    const inner = createMemoryDriver()
+    const gone = await registry2Image(inner, 'apps/a', 'old', ['config racing', 'layer racing'])
+    await registry2Image(inner, 'apps/0', 'v1', ['config target', 'layer target'])
+    await migrateRegistry2({ storage: inner })
+    let mounted: Response | undefined
+    let registry!: Registry
+    const layerLink = `repositories/apps/a/_layers/sha256/${gone.blobs[1]}`
+    const driver: StorageDriver = {
+      ...inner,
+      async put(key, body, options) {
+        // Just before the collector tombstones apps/a's link (apps/0 was swept already), mount from it.
+        if (key === layerLink && options?.ifMatch && !mounted) {
+          mounted = await call(registry, `/v2/apps/0/blobs/uploads/?mount=sha256:${gone.blobs[1]}&from=apps/a`, { method: 'POST' })
+        }
+        return inner.put(key, body, options)
+      },
+    }
+    registry = createRegistry({ storage: driver })
+    expect((await call(registry, '/v2/apps/a/manifests/old', { method: 'DELETE' })).status).toBe(202)
+    vi.setSystemTime((now += 2 * HOUR))
+    await registry.collectGarbage({ deleteUntagged: true })
+    expect(mounted?.status).toBe(201)
+    expect(await exists(inner, dataPath(gone.blobs[1]!))).toBe(true)
+    const blob = await call(registry, `/v2/apps/0/blobs/sha256:${gone.blobs[1]}`)
+    expect(blob.status).toBe(200)
+    expect(await blob.text()).toBe('layer racing')
+  })
+
   // Invariant: registry:2 bytes younger than the grace period stay, whatever references them.
   it('keeps registry:2 bytes no record or link points at while they are younger than the grace period, then removes them', async () => {
     const { driver, registry, age } = await takenOver()
