@@ -1,11 +1,10 @@
 import { createAllowAllAuth, type Access, type AuthHooks, type Identity } from './auth/auth-hooks.js'
 import type { StorageDriver } from './driver/storage-driver.js'
-import { keys } from './layout/key-layout.js'
-import { readJson } from './stores/json-objects.js'
 import { isDriverError } from './driver/driver-error.js'
 import { RegistryError, isRegistryError } from './errors/registry-error.js'
 import { collectGarbage } from './gc/collect-garbage.js'
-import type { GarbageCollectionOptions, GarbageCollectionReport, GcRegistry2 } from './gc/gc-types.js'
+import type { GarbageCollectionOptions, GarbageCollectionReport } from './gc/gc-types.js'
+import { toCollectedRegistry2 } from './gc/collected-registry2.js'
 import { createEventHub, type RegistryEvent, type RegistryEvents } from './events.js'
 import { toReferenceRules, type SparseManifests } from './manifests/missing-references.js'
 import { toDigest } from './grammar/digest.js'
@@ -21,8 +20,8 @@ import { toRawPath } from './http/request-target.js'
 import { toWebResponse, type RegistryRequest, type RegistryResponse } from './http/registry-message.js'
 import { ROUTE_METHODS, toRoute, type Route } from './http/router.js'
 import { createBlobStore } from './stores/blob-store.js'
-import { createCatalogStore, type CatalogStore } from './stores/catalog-store.js'
-import { createManifestIndex, type ManifestIndex } from './stores/manifest-index.js'
+import { createCatalogStore, withCatalogConfirm } from './stores/catalog-store.js'
+import { createManifestIndex } from './stores/manifest-index.js'
 import { createManifestStore } from './stores/manifest-store.js'
 import { createReferrersStore } from './stores/referrers-store.js'
 import { createTagStore } from './stores/tag-store.js'
@@ -37,7 +36,7 @@ import { createRetentionPolicy, type RetentionRule } from './retention/retention
 import type { ApplyRetentionOptions, RetentionReport } from './retention/retention-types.js'
 import { createUploadService } from './uploads/upload-service.js'
 import type { Mirror } from './mirror/create-mirror.js'
-import { createRegistry2Source, type Registry2Options, type Registry2MigrationRecord, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
+import { createRegistry2Source, type Registry2Options, type Registry2Source, type Registry2Status } from './registry2/registry2-source.js'
 import { withRegistry2Catalog, withRegistry2Manifests, withRegistry2Tags } from './registry2/registry2-stores.js'
 import { recordRequestException, traceRequests } from './tracing/trace-requests.js'
 import { traceStorage } from './tracing/trace-storage.js'
@@ -185,21 +184,6 @@ export function createStores(
     uploads: createUploadService(storage, blobs, { ...(options.uploadLeaseMs === undefined ? {} : { leaseMs: options.uploadLeaseMs }), admit: quotas.admit }),
     usage,
     quotas,
-  }
-}
-
-/**
- * A manifest push confirms the repository's catalog marker after its revision is written (the
- * handler ensured it before): a collector that removed the marker of the then empty repository in
- * between is undone (layout/garbage-collection.md, "Empty repositories").
- */
-function withCatalogConfirm(index: ManifestIndex, catalog: CatalogStore): ManifestIndex {
-  return {
-    ...index,
-    async push(repository, digest, manifest, targets) {
-      await index.push(repository, digest, manifest, targets)
-      await catalog.confirm(repository)
-    },
   }
 }
 
@@ -392,19 +376,6 @@ export function createRegistry(options: RegistryOptions): Registry {
       }
     },
   }
-}
-
-/**
- * registry:2's tree for the collector, when it is to be collected too: `migrate` finished on this
- * storage (every blob has a wharf record, every tag and revision a wharf object) and no read falls
- * back to it; on a driver whose registry:2 files cannot be stat'ed and removed, it is left alone.
- */
-async function toCollectedRegistry2(storage: StorageDriver, status: Registry2Status, source: Registry2Source): Promise<GcRegistry2 | undefined> {
-  const { files, reader } = source
-  if (status.fallback || !status.detected || !files.modified || !files.remove) return undefined
-  // Read again, not from the status decided at start: a `migrate` run again since is `running`.
-  const migration = await readJson<Registry2MigrationRecord>(storage, keys.registry2Migration())
-  return migration?.value.state === 'done' ? { files: files as GcRegistry2['files'], reader } : undefined
 }
 
 /** The collector's report with the retention report of the same run, when retention ran. */

@@ -1,6 +1,7 @@
 import type { StorageDriver } from '../driver/storage-driver.js'
 import { keys } from '../layout/key-layout.js'
 import { createOnce } from './json-objects.js'
+import type { ManifestIndex } from './manifest-index.js'
 
 /**
  * How long a process trusts that a repository's marker exists without looking. The garbage
@@ -54,6 +55,21 @@ export function createCatalogStore(driver: StorageDriver): CatalogStore {
         ...(last === undefined ? {} : { startAfter: keys.catalogEntry(last) }),
       })
       return { names: page.keys.map((k) => k.slice(prefix.length)), more: page.truncated }
+    },
+  }
+}
+
+/**
+ * A manifest push confirms the repository's catalog marker after its revision is written (the
+ * handler ensured it before): a collector that removed the marker of the then empty repository in
+ * between is undone (layout/garbage-collection.md, "Empty repositories").
+ */
+export function withCatalogConfirm(index: ManifestIndex, catalog: CatalogStore): ManifestIndex {
+  return {
+    ...index,
+    async push(repository, digest, manifest, targets) {
+      await index.push(repository, digest, manifest, targets)
+      await catalog.confirm(repository)
     },
   }
 }
