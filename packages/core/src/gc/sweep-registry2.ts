@@ -37,7 +37,8 @@ const entryDir = (path: string) => path.slice(0, path.lastIndexOf('/'))
 export async function registry2OnlyTags(ctx: GcContext, r2: GcRegistry2, repository: string): Promise<Set<string>> {
   const roots = new Set<string>()
   for (const tag of await r2.reader.tags(repository)) {
-    if ((await tagShadow(ctx, repository, tag)) !== 'absent') continue
+    // Only whether wharf has any object matters here: a stat, not a read.
+    if ((await ctx.driver.stat(keys.tag(repository, tag))) !== undefined) continue
     const digest = await r2.reader.tag(repository, tag)
     if (digest) roots.add(digest)
   }
