@@ -13,7 +13,6 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # ---- build: install, compile, lay out the server with its production dependencies only ----
 FROM ${NODE_IMAGE} AS build
-ARG PNPM_VERSION=10.34.8
 WORKDIR /src
 COPY . .
 # --no-dts: type declarations are for library users, not for the server in this image.
@@ -23,7 +22,8 @@ COPY . .
 #   the server needs, is linked in by hand, and every package is imported once to prove that
 #   nothing the server loads is missing.
 # /rootfs: everything the runtime stage adds, copied there in one step.
-RUN npm install --global --no-fund --no-audit --loglevel=error pnpm@${PNPM_VERSION} \
+# pnpm: the version package.json's packageManager names (pnpm@x.y.z), as corepack would pick.
+RUN npm install --global --no-fund --no-audit --loglevel=error "$(node -p "require('./package.json').packageManager")" \
  && pnpm install --frozen-lockfile --filter "@wharf/server..." --filter wharf --store-dir /tmp/pnpm-store \
  && pnpm --filter "@wharf/server..." run build --no-dts \
  && pnpm --filter @wharf/server deploy --legacy --prod --config.auto-install-peers=false \
