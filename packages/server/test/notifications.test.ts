@@ -30,6 +30,19 @@ async function metric(s: TestServer, series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(series.length + 1))
 }
 
+/** A registry notifying a receiver that never answers, through endpoint `name` with `timeout`. */
+async function withHangingReceiver(name: string, timeout: string): Promise<{ hanging: WebhookReceiver; registry: TestServer }> {
+  const hanging = await receiver()
+  hanging.mode = 'hang'
+  const registry = await server(`
+storage: { inmemory: }
+notifications:
+  endpoints:
+    - { name: ${name}, url: "${hanging.url}", timeout: ${timeout}, threshold: 2, backoff: 300ms }
+`)
+  return { hanging, registry }
+}
+
 /** Pushes `count` distinct blobs one after another; resolves to their digests. */
 async function pushes(base: string, repository: string, count: number): Promise<string[]> {
   const digests: string[] = []
@@ -141,14 +154,7 @@ notifications:
   it('a receiver that never answers does not hold pushes back: delivery is off the request path', async () => {
     // Invariant: a push is answered whatever the webhook does. With a 10-minute delivery timeout, a
     // push that waited for its delivery would not be answered within the test's timeout.
-    const hanging = await receiver()
-    hanging.mode = 'hang'
-    const registry = await server(`
-storage: { inmemory: }
-notifications:
-  endpoints:
-    - { name: stuck, url: "${hanging.url}", timeout: 10m, threshold: 2, backoff: 300ms }
-`)
+    const { hanging, registry } = await withHangingReceiver('stuck', '10m')
     const digests = await pushes(registry.url, 'app', 5)
     expect(digests).toHaveLength(5)
     // The first delivery is still open at the receiver, unanswered, and nothing was delivered.
@@ -158,14 +164,7 @@ notifications:
   })
 
   it('a hanging receiver is timed out and retried with backoff', async () => {
-    const hanging = await receiver()
-    hanging.mode = 'hang'
-    const registry = await server(`
-storage: { inmemory: }
-notifications:
-  endpoints:
-    - { name: slow, url: "${hanging.url}", timeout: 1s, threshold: 2, backoff: 300ms }
-`)
+    const { hanging, registry } = await withHangingReceiver('slow', '1s')
     const started = Date.now()
     const digests = await pushes(registry.url, 'app', 5)
     await waitFor(async () => (await metric(registry, 'wharf_notifications_failures_total{endpoint="slow"}')) >= 3, 30_000, 'three timed-out attempts')
