@@ -8,7 +8,9 @@ import { launchBrowser } from './helpers/browser.js'
 import { skopeoPull, skopeoPush, writeImageLayout } from './helpers/images.js'
 import { startUiServer, USERS, type UiServer } from './helpers/ui-server.js'
 
-describe('the UI in Chromium, with htpasswd auth', () => {
+// The same user journeys with both kinds of auth: the UI presents the user's Basic credentials to
+// htpasswd hooks, and with bearer-token hooks fetches tokens from the realm as docker does.
+describe.each(['htpasswd', 'token'] as const)('the UI in Chromium, with %s auth', (mode) => {
   let server: UiServer
   let browser: Browser
   let closeBrowser: () => Promise<void>
@@ -16,7 +18,7 @@ describe('the UI in Chromium, with htpasswd auth', () => {
   const admin = `admin:${USERS.admin}`
 
   beforeAll(async () => {
-    server = await startUiServer({ auth: true })
+    server = await startUiServer({ auth: mode })
     layouts = await mkdtemp(join(tmpdir(), 'wharf-ui-layouts-'))
     await writeImageLayout(join(layouts, 'web'), '1.0', 'w')
     for (const target of ['team-a/web:1.0', 'team-a/web:stable', 'secret/app:1.0']) await skopeoPush(join(layouts, 'web'), '1.0', `${server.host}/${target}`, admin)

@@ -87,6 +87,7 @@ export function createCatalogCache(registry: Registry, ttlMs = 10_000): CatalogC
       const ns = query.namespace ? `${query.namespace}/` : ''
       const matching = (await names.get()).filter((name) => name.startsWith(ns) && (q === '' || name.toLowerCase().includes(q)))
       const visible: string[] = []
+      await viewer.prepare(matching)
       for (const name of matching) if ((await viewer.actions(name)).has('pull')) visible.push(name)
       const groups = new Map<string, number>()
       for (const name of visible) {

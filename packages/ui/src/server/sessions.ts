@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import type { HeldToken } from './token-login.js'
 
 /** One browser's session: its CSRF token and, after a login, the credentials the UI acts with. */
 export interface Session {
@@ -9,6 +10,8 @@ export interface Session {
   authorization?: string
   /** The user name shown in the page. */
   user?: string
+  /** With bearer-token auth: tokens fetched for this user, by scope (see viewer.ts). */
+  tokens?: Map<string, HeldToken>
   expires: number
 }
 
