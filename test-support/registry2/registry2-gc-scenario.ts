@@ -1,3 +1,4 @@
+import type { StorageDriver } from '@wharf/core'
 import type { ReferenceRegistry } from './reference-registry2.js'
 import { getManifest } from './registry2-content.js'
 import type { Registry2Content } from './registry2-scenario.js'
@@ -25,3 +26,15 @@ export const withoutMultiArch = (content: Registry2Content): Registry2Content =>
   ...content,
   pushed: Object.fromEntries(Object.entries(content.pushed).filter(([ref]) => ref !== 'apps/multi:v1')),
 })
+
+/** Bytes of every object under registry:2's tree (`docker/`) on a driver. */
+export async function registry2Bytes(storage: Pick<StorageDriver, 'list' | 'stat'>): Promise<number> {
+  let total = 0
+  let startAfter: string | undefined
+  for (;;) {
+    const page = await storage.list('docker/', { limit: 1000, ...(startAfter ? { startAfter } : {}) })
+    for (const key of page.keys) total += (await storage.stat(key))?.size ?? 0
+    if (!page.truncated || page.keys.length === 0) return total
+    startAfter = page.keys.at(-1)
+  }
+}

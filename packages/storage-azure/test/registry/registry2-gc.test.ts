@@ -9,7 +9,7 @@ import { freshContainer, keyOptions, sdkService } from '../connection.js'
 import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
 import { getManifest } from '../../../../test-support/registry2/registry2-content.js'
 import { expectCopiedBack, fillReferenceRegistry, type Registry2Content } from '../../../../test-support/registry2/registry2-scenario.js'
-import { multiArchDigests, registry2BlobPath, withoutMultiArch } from '../../../../test-support/registry2/registry2-gc-scenario.js'
+import { multiArchDigests, registry2BlobPath, registry2Bytes, withoutMultiArch } from '../../../../test-support/registry2/registry2-gc-scenario.js'
 
 /** Every file under `dir`, as paths relative to it (`/`-separated). */
 async function* filesUnder(dir: string): AsyncGenerator<string> {
@@ -33,18 +33,6 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a re
   let storage: StorageDriver
   let content: Registry2Content
   let freed: string[]
-
-  /** Bytes of every object under registry:2's tree. */
-  const registry2Bytes = async () => {
-    let total = 0
-    let startAfter: string | undefined
-    for (;;) {
-      const page = await storage.list('docker/', { limit: 1000, ...(startAfter ? { startAfter } : {}) })
-      for (const key of page.keys) total += (await storage.stat(key))?.size ?? 0
-      if (!page.truncated || page.keys.length === 0) return total
-      startAfter = page.keys.at(-1)
-    }
-  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-azure-registry2-gc-'))
@@ -76,7 +64,7 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a re
     try {
       expect((await fetch(`${server.url}/v2/apps/multi/manifests/v1`, { method: 'DELETE' })).status).toBe(202)
       for (const digest of freed) expect(await storage.stat(registry2BlobPath(digest))).toBeDefined()
-      const before = await registry2Bytes()
+      const before = await registry2Bytes(storage)
 
       const other = createRegistry({ storage: createAzureDriver(keyOptions(container, { prefix })) })
       const options = { deleteUntagged: true, graceMs: 0 }
@@ -85,7 +73,7 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('garbage collection of a re
 
       for (const digest of freed) expect(await storage.stat(registry2BlobPath(digest))).toBeUndefined()
       expect(await storage.stat('docker/registry/v2/repositories/apps/multi/_manifests/tags/v1/current/link')).toBeUndefined()
-      expect(await registry2Bytes()).toBeLessThan(before)
+      expect(await registry2Bytes(storage)).toBeLessThan(before)
       expect((await storage.list('data/', { limit: 10 })).keys).toEqual([]) // no byte copied out of registry:2's tree
       await expectCopiedBack(server.address, withoutMultiArch(content), join(dir, 'out'))
       expect((await getManifest(server.url, 'apps/multi', content.pushed['apps/multi:v1']!)).status).toBe(404)
