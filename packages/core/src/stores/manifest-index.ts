@@ -80,6 +80,11 @@ export interface PushTargets {
 export interface ManifestIndex {
   /** The digest of a live tag whose revision is live. */
   resolveTag(repository: string, tag: string): Promise<string | undefined>
+  /**
+   * As {@link resolveTag}, with the revision's manifest read by the same check: a GET by tag then
+   * revalidates the revision once, not twice (each a stat on the fs driver).
+   */
+  resolveTagManifest(repository: string, tag: string): Promise<{ digest: Digest; manifest: StoredManifest } | undefined>
   /** Stores a revision with its tags and referrers entry; whole when it resolves. */
   push(repository: string, digest: Digest, manifest: StoredManifest, targets: PushTargets): Promise<void>
   /**
@@ -126,6 +131,13 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
   async function resolveTag(repository: string, tag: string): Promise<string | undefined> {
     const state = await tags.read(repository, tag)
     return state?.digest !== undefined && (await isLive(repository, state.digest)) ? state.digest : undefined
+  }
+
+  async function resolveTagManifest(repository: string, tag: string): Promise<{ digest: Digest; manifest: StoredManifest } | undefined> {
+    const state = await tags.read(repository, tag)
+    const digest = state?.digest === undefined ? undefined : toDigest(state.digest)
+    const manifest = digest && (await manifests.get(repository, digest))
+    return digest && manifest ? { digest, manifest } : undefined
   }
 
   /** Rule 4, for one tag: tombstones it while it points at `digest` and the revision is still `tombstone`. */
@@ -187,6 +199,7 @@ export function createManifestIndex(manifests: ManifestStore, tags: TagStore, re
 
   return {
     resolveTag,
+    resolveTagManifest,
 
     async push(repository, digest, manifest, targets) {
       const previous = await Promise.all(targets.tags.map(async (tag) => (await tags.read(repository, tag))?.digest))

@@ -25,17 +25,15 @@ function toReference(reference: string, onBadTag: () => RegistryError): Referenc
 
 const unknownManifest = (reference: string) => new RegistryError('MANIFEST_UNKNOWN', { detail: { reference } })
 
-async function resolve(ctx: RequestContext, name: string, ref: Reference): Promise<Digest | undefined> {
-  if (ref.digest) return ref.digest
-  const target = await ctx.stores.index.resolveTag(name, ref.tag)
-  return target === undefined ? undefined : toDigest(target)
-}
-
 /** GET and HEAD of a manifest by tag or digest; the stored bytes and media type, unchanged. */
 export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<RegistryResponse> {
   const ref = toReference(reference, () => unknownManifest(reference))
-  const digest = await resolve(ctx, name, ref)
-  const manifest = digest && (await ctx.stores.manifests.get(name, digest))
+  // By tag: the tag and its revision in one pass (see resolveTagManifest); by digest: the revision.
+  const found = ref.digest
+    ? { digest: ref.digest, manifest: await ctx.stores.manifests.get(name, ref.digest) }
+    : await ctx.stores.index.resolveTagManifest(name, ref.tag)
+  const digest = found?.digest
+  const manifest = found?.manifest
   if (!digest || !manifest) throw unknownManifest(reference)
   const etag = `"${digest.value}"`
   const headers = {
