@@ -55,7 +55,7 @@ export function toBenchOptions(argv, env) {
     connections: Math.round(toPositiveNumber(pick('connections', 'BENCH_CONNECTIONS', '32'), 'connections')),
     quick,
     // A smoke run must not overwrite the committed full-run figures.
-    out: pick('out', 'BENCH_OUT', `${here}results/${quick ? 'quick.md' : 'latest.md'}`),
+    out: pick('out', 'BENCH_OUT', `${here}results/${quick ? 'quick.md' : 'fresh-servers.md'}`),
     tmp: pick('tmp', 'BENCH_TMP', tmpdir()),
     wharfCli: pick('wharf-cli', 'BENCH_WHARF_CLI', `${here}../packages/server/dist/cli.js`),
     referenceBin: pick('reference-bin', 'BENCH_REFERENCE_BIN', '/usr/bin/docker-registry'),
