@@ -1,20 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, readlink } from 'node:fs/promises'
 import { toChunkPump } from '@wharf/core'
 import { describe, expect, it } from 'vitest'
 import { READ_CHUNK } from '../src/file-stream.js'
-import { useTempStore } from './helpers/temp-store.js'
+import { openDescriptors, useTempStore } from './helpers/temp-store.js'
 
 const store = useTempStore()
 
-async function openDescriptors(fragment: string): Promise<number> {
-  let count = 0
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
-    if (target.includes(fragment)) count++
-  }
-  return count
-}
 
 describe('the chunk pump of a read stream', () => {
   it('delivers the requested range through reused buffers, one chunk at a time, and closes the file', async () => {

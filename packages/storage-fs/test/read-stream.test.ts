@@ -1,21 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { open, readdir, readlink, writeFile } from 'node:fs/promises'
+import { open, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createFileStream, READ_CHUNK } from '../src/file-stream.js'
-import { readAll, text, useTempStore } from './helpers/temp-store.js'
+import { openDescriptors, readAll, text, useTempStore } from './helpers/temp-store.js'
 
 const store = useTempStore()
 
-/** Descriptors this process holds open on files whose path contains `fragment` (Linux /proc). */
-async function openDescriptors(fragment: string): Promise<number> {
-  let count = 0
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
-    if (target.includes(fragment)) count++
-  }
-  return count
-}
 
 describe('read streams', () => {
   it('reads ahead by at most one chunk while the consumer does not pull', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
@@ -25,4 +25,14 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffe
   const parts: Uint8Array[] = []
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) parts.push(chunk)
   return Buffer.concat(parts)
+}
+
+/** Descriptors this process holds open on files whose path contains `fragment` (Linux /proc). */
+export async function openDescriptors(fragment: string): Promise<number> {
+  let count = 0
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
+    if (target.includes(fragment)) count++
+  }
+  return count
 }
