@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistry, migrateRegistry2, type Registry, type StorageDriver } from '@wharf/core'
 import { startRegistry, type RunningRegistry } from '@wharf/http-adapter'
 import { createS3Driver } from '../../src/index.js'
-import { createInspector, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
+import { createInspector, registry2StorageYaml, testDriverOptions, uniquePrefix } from '../support/s3-server.js'
 import { hasReferenceRegistry, hasSkopeo, startReferenceRegistry, type ReferenceRegistry } from '../../../../test-support/registry2/reference-registry2.js'
 import { OciLayout, getManifest, skopeo } from '../../../../test-support/registry2/registry2-content.js'
 import { expectCopiedBack, fillReferenceRegistry, pageCatalog, referrerDigests, snapshotRegistry, type Registry2Content } from '../../../../test-support/registry2/registry2-scenario.js'
@@ -41,23 +41,8 @@ describe.skipIf(!hasReferenceRegistry || !hasSkopeo)('taking over a registry:2 b
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-s3-takeover-'))
-    const s3 = inject('s3')
     storage = createS3Driver(testDriverOptions({ prefix }))
-    const storageYaml = [
-      '  s3:',
-      `    regionendpoint: ${s3.endpoint}`,
-      `    region: ${s3.region}`,
-      `    bucket: ${s3.bucket}`,
-      `    accesskey: ${s3.accessKeyId}`,
-      `    secretkey: ${s3.secretAccessKey}`,
-      '    forcepathstyle: true',
-      '    v4auth: true',
-      '    secure: false',
-      '    chunksize: 5242880',
-      `    rootdirectory: /${prefix}`,
-      '  redirect:',
-      '    disable: true',
-    ].join('\n')
+    const storageYaml = registry2StorageYaml(prefix)
     reference = await startReferenceRegistry(dir, storageYaml)
     content = await fillReferenceRegistry(reference, dir, (path) => storage.deletePrefix(`${path}/`))
   }, 180_000)

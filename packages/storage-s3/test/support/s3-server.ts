@@ -60,3 +60,26 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffe
 
 /** State through JSON, as it goes through the registry's upload session record. */
 export const roundTrip = <T>(state: T): T => JSON.parse(JSON.stringify(state)) as T
+
+/**
+ * The `storage:` section (indented under it) that makes distribution's own s3 driver store under
+ * `prefix` of the test bucket, as the registry:2 takeover and collection tests start it.
+ */
+export function registry2StorageYaml(prefix: string): string {
+  const s3 = inject('s3')
+  return [
+    '  s3:',
+    `    regionendpoint: ${s3.endpoint}`,
+    `    region: ${s3.region}`,
+    `    bucket: ${s3.bucket}`,
+    `    accesskey: ${s3.accessKeyId}`,
+    `    secretkey: ${s3.secretAccessKey}`,
+    '    forcepathstyle: true',
+    '    v4auth: true',
+    '    secure: false',
+    '    chunksize: 5242880',
+    `    rootdirectory: /${prefix}`,
+    '  redirect:',
+    '    disable: true',
+  ].join('\n')
+}
