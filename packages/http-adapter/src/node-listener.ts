@@ -101,7 +101,7 @@ async function writeNodeResponse(
     return
   }
   const pump = toChunkPump(stream)
-  if (pump) return pumpToResponse(pump, res, onError)
+  if (pump) return pumpToResponse(pump, res, toLength(headers['content-length'] ?? headers['Content-Length']), onError)
   const reader = stream.getReader()
   const stop = () => void reader.cancel().catch(() => undefined)
   res.once('close', stop)
@@ -127,7 +127,8 @@ async function writeNodeResponse(
  * refill its buffer. This is also the backpressure: one chunk written, one being read. When the
  * client leaves, the pending write fails, which stops the pump and closes the file.
  */
-async function pumpToResponse(pump: ChunkPump, res: ServerResponse, onError?: (e: unknown) => void): Promise<void> {
+async function pumpToResponse(pump: ChunkPump, res: ServerResponse, length: number | undefined, onError?: (e: unknown) => void): Promise<void> {
+  let sent = 0
   let fail: ((error: unknown) => void) | undefined
   // A failed write (ECONNRESET, EPIPE) means the client left: not an error to report.
   let clientGone = false
@@ -150,15 +151,26 @@ async function pumpToResponse(pump: ChunkPump, res: ServerResponse, onError?: (e
             clientGone = true
             reject(error)
           })
+          // End with the last byte, not after its write callback: by then the client may have read
+          // the whole body and moved on (a server closing its idle connections would find this one
+          // still busy and wait for the keep-alive timeout).
+          sent += chunk.length
+          if (sent === length) res.end()
         }),
     )
-    res.end()
+    if (!res.writableEnded) res.end()
   } catch (error) {
     if (!clientGone && !res.destroyed) onError?.(error)
     res.destroy()
   } finally {
     res.off('close', gone)
   }
+}
+
+/** A `Content-Length` header value as a number, when it is one. */
+function toLength(value: string | string[] | undefined): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : NaN
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }
 
 /** The request body as the registry will read it: watched for stalls unless the watch is off. */
