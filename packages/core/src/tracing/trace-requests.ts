@@ -2,6 +2,7 @@ import { context, propagation, trace, SpanKind, SpanStatusCode, type Attributes,
 import type { HeaderReader, RegistryRequest, RegistryResponse } from '../http/registry-message.js'
 import { toRawPath } from '../http/request-target.js'
 import { toRoute, type Route } from '../http/router.js'
+import { CHUNK_PUMP, toChunkPump, type ChunkPump } from '../driver/chunk-pump.js'
 import { toTracer, type TracingOptions } from './tracing-options.js'
 
 /** Answers one request (the registry's `handle`). */
@@ -113,9 +114,13 @@ function recordError(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
 }
 
-/** The body, ending `span` once it has been read to the end, failed or been cancelled. */
+/**
+ * The body, ending `span` once it has been read to the end, failed or been cancelled. A storage
+ * stream's chunk pump (driver/chunk-pump.ts) is kept, ending the span when the pump settles, so that
+ * tracing does not take the node:http adapter off its buffer-reusing path.
+ */
 function endWithStream(body: ReadableStream<Uint8Array>, span: Span): ReadableStream<Uint8Array> {
-  const reader = body.getReader()
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   let open = true
   const end = (error?: unknown) => {
     if (!open) return
@@ -123,11 +128,12 @@ function endWithStream(body: ReadableStream<Uint8Array>, span: Span): ReadableSt
     if (error !== undefined) recordError(span, error)
     span.end()
   }
-  return new ReadableStream<Uint8Array>(
+  const wrapped = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const { done, value } = await reader.read()
+          // Taken on the first read, not before: until then the body's pump is still free to use.
+          const { done, value } = await (reader ??= body.getReader()).read()
           if (done) {
             end()
             controller.close()
@@ -139,9 +145,28 @@ function endWithStream(body: ReadableStream<Uint8Array>, span: Span): ReadableSt
       },
       cancel(reason) {
         end()
-        return reader.cancel(reason)
+        return reader ? reader.cancel(reason) : body.cancel(reason)
       },
     },
     { highWaterMark: 0 },
   )
+  const pump = toChunkPump(body)
+  if (!pump) return wrapped
+  const tracedPump: ChunkPump = (write) => {
+    // A failed write is the client leaving (as a cancel is on the stream path): not an error of ours.
+    let clientGone = false
+    const watchedWrite = (chunk: Uint8Array) =>
+      write(chunk).catch((error: unknown) => {
+        clientGone = true
+        throw error
+      })
+    return pump(watchedWrite).then(
+      () => end(),
+      (error: unknown) => {
+        end(clientGone ? undefined : error)
+        throw error
+      },
+    )
+  }
+  return Object.assign(wrapped, { [CHUNK_PUMP]: tracedPump })
 }
