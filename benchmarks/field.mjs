@@ -95,6 +95,15 @@ async function waitForGet(url) {
   throw new Error(`${url} did not start`)
 }
 
+/** Waits until a push sink answers a POST with 202. */
+async function waitForPost(url) {
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/v2/probe/blobs/uploads/`, { method: 'POST' }).then((r) => r.status === 202, () => false)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${url} did not start`)
+}
+
 async function sha256File(path) {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk)
@@ -147,6 +156,17 @@ async function main() {
     await waitForGet(url)
     bares.push({ name: `bare node:http, ${mode} 1 MiB`, url, pid: child.pid })
   }
+  // The push ceiling: plain node:http sinks that only hash, or hash and store durably (bare-push-sink.mjs).
+  const sinks = []
+  const sinkDir = join(work, 'sink')
+  await mkdir(sinkDir)
+  for (const [mode, port, label] of [['hash', 5105, 'sha256 only'], ['store', 5106, 'sha256 + durable write']]) {
+    const url = `http://127.0.0.1:${port}`
+    const child = spawn(process.execPath, [resolve('benchmarks/bare-push-sink.mjs'), sinkDir, String(port), mode], { stdio: 'ignore' })
+    children.push(child)
+    await waitForPost(url)
+    sinks.push({ name: `bare node:http sink, ${label}`, url })
+  }
   for (const server of servers) {
     note('idle RSS after start', server.name, await rssMB(server.pid))
     Object.assign(server, await seedSmallImage(server))
@@ -172,6 +192,10 @@ async function main() {
       note('server CPU s per GiB pushed', server.name, ((await cpuSeconds(server.pid)) - cpu) / (size / 2 ** 30))
       note(`peak RSS during the push`, server.name, await rss.stop())
     }
+    for (const sink of round % 2 ? sinks : [...sinks].reverse()) {
+      await run('sync', [])
+      note(`push ${opts.size} MiB, curl -T (POST + PUT)`, sink.name, await curlPush(sink.url, 'sink', blob, digest, size))
+    }
     for (const server of order) {
       const cpu = await cpuSeconds(server.pid)
       for (let i = 0; i < pulls; i++) note(`pull ${opts.size} MiB, curl -o /dev/null`, server.name, await curlPull(`${server.url}/v2/big/repo/blobs/${digest}`, size))
@@ -184,6 +208,14 @@ async function main() {
       await run('sync', [])
       const seconds = await skopeoCopy(`oci:${layout}:latest`, `docker://${server.host}/skopeo/r${round}:latest`)
       note(`push ${imageMiB} MiB image (${layerMiB.length} layers), skopeo`, server.name, imageMiB / seconds)
+    }
+    {
+      // skopeo's own ceiling: the same copy into a local directory, with no registry and no network.
+      const target = join(work, 'copied')
+      await run('sync', [])
+      const seconds = await skopeoCopy(`oci:${layout}:latest`, `dir:${target}`)
+      note(`push ${imageMiB} MiB image (${layerMiB.length} layers), skopeo`, 'bare: skopeo copy to a local dir:', imageMiB / seconds)
+      await rm(target, { recursive: true, force: true })
     }
     for (const server of order) {
       const target = join(work, 'pulled')

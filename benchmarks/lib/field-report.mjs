@@ -61,21 +61,37 @@ export function fieldReport({ samples, started, ended, loadStart, loadEnd, opts,
     const [goal, met] = judge(figure, wharf, reference)
     lines.push(`| ${figure} | ${unitOf(figure)} | ${spread(wharf)} | ${spread(reference)} | ${ratio} | ${goal} | ${met} |`)
   }
-  const pullFigure = Object.keys(samples).find((figure) => /^pull .*curl/.test(figure))
-  const bares = Object.keys(samples[pullFigure] ?? {}).filter((name) => name.startsWith('bare'))
-  if (bares.length) {
-    lines.push('', 'Pull ceiling: the same file from plain node:http servers (benchmarks/bare-file-server.mjs), pulled with curl in the same rounds.', '')
-    lines.push('| server | MiB/s | wharf / it | goal | met |', '| --- | ---: | ---: | ---: | ---: |')
-    const wharf = samples[pullFigure].wharf
-    for (const name of bares) {
-      const ratio = median(wharf) / median(samples[pullFigure][name])
-      lines.push(`| ${name} | ${spread(samples[pullFigure][name])} | ${(100 * ratio).toFixed(0)} % | ≥ 90 % | ${ratio >= 0.9 ? 'yes' : 'NO'} |`)
-    }
-  }
+  lines.push(
+    ...ceilingTable(samples, /^pull .*curl/, 'Pull ceiling: the same file from plain node:http servers (benchmarks/bare-file-server.mjs), pulled with curl in the same rounds.', 0.9),
+    ...ceilingTable(
+      samples,
+      /^push .*curl/,
+      'Push ceiling: plain node:http sinks (benchmarks/bare-push-sink.mjs) that do only what any registry must with the upload, pushed with the same `curl -T` in the same rounds. "it / ref" is how far above the reference the ceiling itself is: a goal above it is beyond any Node server on this machine.',
+    ),
+    ...ceilingTable(samples, /^push .*skopeo/, "skopeo's own ceiling: the same image copied by skopeo into a local `dir:`, no registry and no network, in the same rounds."),
+  )
   lines.push('', 'Lower is better for RSS and CPU rows. Every sample, in run order:', '', '| figure | wharf | reference |', '| --- | --- | --- |')
   for (const [figure, { wharf = [], reference = [], ...others }] of Object.entries(samples)) {
     lines.push(`| ${figure} | ${wharf.map(fmt).join(', ')} | ${reference.map(fmt).join(', ')} |`)
     for (const [name, values] of Object.entries(others)) lines.push(`| ${figure}, ${name} | ${values.map(fmt).join(', ')} | |`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/** The table comparing wharf with the bare servers measured on the same figure (none: no table). */
+function ceilingTable(samples, figurePattern, caption, goal) {
+  const figure = Object.keys(samples).find((name) => figurePattern.test(name))
+  const bares = Object.keys(samples[figure] ?? {}).filter((name) => name.startsWith('bare'))
+  if (!bares.length) return []
+  const { wharf, reference } = samples[figure]
+  const lines = ['', caption, '']
+  lines.push(goal ? '| server | MiB/s | wharf / it | goal | met |' : '| server | MiB/s | wharf / it | it / ref |', goal ? '| --- | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: | ---: |')
+  for (const name of bares) {
+    const ratio = median(wharf) / median(samples[figure][name])
+    const tail = goal
+      ? `≥ ${100 * goal} % | ${ratio >= goal ? 'yes' : 'NO'}`
+      : reference?.length ? `${(median(samples[figure][name]) / median(reference)).toFixed(2)}×` : ''
+    lines.push(`| ${name} | ${spread(samples[figure][name])} | ${(100 * ratio).toFixed(0)} % | ${tail} |`)
+  }
+  return lines
 }
