@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     throw error
   }
   if (signalled) process.exit(0)
-  running = await startServer({ ...options, tracingEnv: process.env }).catch((error: unknown) => {
+  running = await startServer({ ...options, tracingEnv: process.env, metricsOnlyWhenServed: true }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code
     return fail(`cannot start: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`, 1)
   })

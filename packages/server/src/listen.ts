@@ -1,11 +1,16 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
+import type * as Https from 'node:https'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { applyServerLimits, toHttpServerOptions, type ServerLimits } from '@wharf/http-adapter'
 import type { ListenAddress } from './config/listen-address.js'
 import type { TlsOptions } from './server-options.js'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
+
+// node:https (and node:tls under it) is required only when TLS is configured: most registries sit
+// behind a proxy that terminates TLS, and the modules cost about 0.4 MB of RSS (issue 16).
+const require = createRequire(import.meta.url)
 
 /**
  * A node:http server, or node:https with `tls` (mutual TLS when it has client CAs: a client without
@@ -17,7 +22,7 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void
 export function createListeningServer(listener: Listener, tls?: TlsOptions, limits: ServerLimits = {}): Server {
   const options = toHttpServerOptions(limits)
   const server: Server = tls
-    ? createHttpsServer(
+    ? (require('node:https') as typeof Https).createServer(
         {
           ...options,
           cert: tls.cert,

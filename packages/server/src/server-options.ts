@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { createSecureContext } from 'node:tls'
+import { createRequire } from 'node:module'
+import type * as Tls from 'node:tls'
 import { createMirror, type AuthHooks, type Mirror, type StorageDriver } from '@wharf/core'
 import type { TokenKeys } from '@wharf/auth'
 import type { DestinationStream, Logger } from 'pino'
@@ -50,6 +51,13 @@ export interface ServerOptions {
    * that serves its own `/metrics`); default one of the server's own, served on `http.debug.addr`.
    */
   metricsRegistry?: MetricsRegistry
+  /**
+   * Keep no metrics when nothing can read them: no `http.debug.prometheus.enabled`, no
+   * `metricsRegistry` and no mirror (whose observer also logs). `RunningServer.metrics` then records
+   * nothing, and prom-client is not loaded. Default false: an embedding application or a test may
+   * read `RunningServer.metrics` directly. The `wharf` command sets it.
+   */
+  metricsOnlyWhenServed?: boolean
 }
 
 /**
@@ -92,7 +100,11 @@ async function toAuthHooks(auth: AuthConfig, reporting: HtpasswdReporting): Prom
   }
 }
 
+// node:tls is required only when `http.tls` is configured (see listen.ts).
+const require = createRequire(import.meta.url)
+
 function toTlsOptions(tls: TlsConfig): TlsOptions {
+  const { createSecureContext } = require('node:tls') as typeof Tls
   const read = (path: string, key: string) => {
     try {
       return readFileSync(resolve(path))

@@ -11,7 +11,8 @@ import { drainServer } from './graceful-shutdown.js'
 import { createStorageHealthCheck, type HealthCheck } from './health-check.js'
 import { createListeningServer, listen } from './listen.js'
 import { createLogger } from './logging/create-logger.js'
-import { createServerMetrics, type ServerMetrics } from './metrics.js'
+import type { ServerMetrics } from './metrics.js'
+import { createUnservedMetrics } from './unserved-metrics.js'
 import { createNotifier, type Notifier } from './notifications/notifier.js'
 import { createRequestListener } from './request-listener.js'
 import type { ServerOptions } from './server-options.js'
@@ -19,7 +20,6 @@ import { withStorageMetrics } from './storage-metrics.js'
 import { logRegistry2Status } from './registry2-notice.js'
 import { createUploadPurger } from './upload-purger.js'
 import { createUiMount } from './ui-mount.js'
-import { observeMirror } from './mirror-metrics.js'
 import { createGarbageCollector } from './garbage-collector.js'
 import { logRequestError, recordEvent, toStorageLocation, withIdentityRecording } from './request-observers.js'
 import { createTrustedProxies } from './trusted-proxies.js'
@@ -60,11 +60,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Before the registry exists, so that its first request is traced.
   const tracing = options.tracingEnv ? await startTracingSdk(options.tracingEnv, logger) : undefined
   const prometheus = config.http.debug?.prometheus
-  const metrics = createServerMetrics({
-    processMetrics: prometheus?.enabled ?? false,
-    registry2Names: prometheus?.registry2names ?? false,
-    ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
-  })
+  // prom-client (metrics.ts, mirror-metrics.ts) is imported only when metrics are kept.
+  const served = prometheus?.enabled === true || options.metricsRegistry !== undefined
+  const metrics = options.metricsOnlyWhenServed && !served && !options.mirror
+    ? createUnservedMetrics()
+    : (await import('./metrics.js')).createServerMetrics({
+        processMetrics: prometheus?.enabled ?? false,
+        registry2Names: prometheus?.registry2names ?? false,
+        ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
+      })
   const storage = withStorageMetrics(options.storage, metrics)
   const readOnly = config.storage.maintenance.readonly.enabled
   const registry = createRegistry({
@@ -82,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.mirror ? { mirror: options.mirror } : {}),
     onError: (err, request) => logRequestError(logger, err, request, requests.currentRequest()),
   })
-  if (options.mirror) observeMirror(options.mirror, metrics.registry, logger)
+  if (options.mirror) (await import('./mirror-metrics.js')).observeMirror(options.mirror, metrics.registry, logger)
   const driverType = toStorageDriverType(config.storage)
   const healthConfig = config.health.storagedriver
   const health = createStorageHealthCheck({

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ensureCliBuilt, spawnCli, type CliProcess } from './helpers/cli-process.js'
 import { createTempDir } from './helpers/in-process.js'
-import { pushBlob } from './helpers/registry-client.js'
+import { pushBlob, pushImage } from './helpers/registry-client.js'
 
 let dir: { path: string; remove(): Promise<void> }
 const running: CliProcess[] = []
@@ -74,6 +74,25 @@ compatibility: { schema1: { enabled: true } }
     const digest = await pushBlob(url, 'app', new TextEncoder().encode('hello'))
     expect(await readdir(join(cwd, 'data'))).toContain('blobs')
     expect((await fetch(`${url}/v2/app/blobs/${digest}`, { method: 'DELETE' })).status).toBe(202)
+  })
+
+  // The command loads prom-client and the UI only when used (issue 16): both must still work then.
+  it('serves Prometheus metrics counted since the start, and the UI when first opened after a push', async () => {
+    const file = await config('metrics.yml', `
+storage: { inmemory: }
+http:
+  addr: 127.0.0.1:0
+  debug: { addr: 127.0.0.1:0, prometheus: { enabled: true, path: /metrics } }
+`)
+    const cli = spawn(['serve', file])
+    const url = await cli.listening()
+    await pushImage(url, 'team/app', 'v1')
+    const { metricsUrl } = cli.entries().find((e) => e['msg'] === 'wharf registry listening') as { metricsUrl: string }
+    const metrics = await (await fetch(metricsUrl)).text()
+    expect(metrics).toContain('wharf_http_requests_total{method="PUT",route="manifest",code="201"} 1')
+    expect(metrics).toContain('process_resident_memory_bytes')
+    expect(await (await fetch(`${url}/ui/`)).text()).toContain('/ui/assets/app.js')
+    expect(await (await fetch(`${url}/ui/api/summary`)).json()).toMatchObject({ repositories: 1, lastPush: expect.any(String) })
   })
 
   it('a malformed value stops the start with exit code 2 and a message naming the key and the expected form', async () => {
