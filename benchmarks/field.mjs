@@ -165,8 +165,9 @@ async function main() {
     const child = spawn(process.execPath, [resolve('benchmarks/bare-push-sink.mjs'), sinkDir, String(port), mode], { stdio: 'ignore' })
     children.push(child)
     await waitForPost(url)
-    sinks.push({ name: `bare node:http sink, ${label}`, url })
+    sinks.push({ name: `bare node:http sink, ${label}`, url, pid: child.pid })
   }
+  for (const sink of sinks) note('idle RSS after start', sink.name, await rssMB(sink.pid))
   for (const server of servers) {
     note('idle RSS after start', server.name, await rssMB(server.pid))
     Object.assign(server, await seedSmallImage(server))
@@ -194,7 +195,9 @@ async function main() {
     }
     for (const sink of round % 2 ? sinks : [...sinks].reverse()) {
       await run('sync', [])
+      const rss = sampleRss(sink.pid)
       note(`push ${opts.size} MiB, curl -T (POST + PUT)`, sink.name, await curlPush(sink.url, 'sink', blob, digest, size))
+      note(`peak RSS during the push`, sink.name, await rss.stop())
     }
     for (const server of order) {
       const cpu = await cpuSeconds(server.pid)

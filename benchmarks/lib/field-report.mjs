@@ -69,6 +69,13 @@ export function fieldReport({ samples, started, ended, loadStart, loadEnd, opts,
       'Push ceiling: plain node:http sinks (benchmarks/bare-push-sink.mjs) that do only what any registry must with the upload, pushed with the same `curl -T` in the same rounds. "it / ref" is how far above the reference the ceiling itself is: a goal above it is beyond any Node server on this machine.',
     ),
     ...ceilingTable(samples, /^push .*skopeo/, "skopeo's own ceiling: the same image copied by skopeo into a local `dir:`, no registry and no network, in the same rounds."),
+    ...ceilingTable(
+      samples,
+      /^peak RSS during the push/,
+      'Memory floor: peak RSS of the same node:http sinks during their pushes (plain Node, default garbage collection): what Node itself needs to stream the upload.',
+      undefined,
+      'MB',
+    ),
   )
   lines.push('', 'Lower is better for RSS and CPU rows. Every sample, in run order:', '', '| figure | wharf | reference |', '| --- | --- | --- |')
   for (const [figure, { wharf = [], reference = [], ...others }] of Object.entries(samples)) {
@@ -79,13 +86,13 @@ export function fieldReport({ samples, started, ended, loadStart, loadEnd, opts,
 }
 
 /** The table comparing wharf with the bare servers measured on the same figure (none: no table). */
-function ceilingTable(samples, figurePattern, caption, goal) {
+function ceilingTable(samples, figurePattern, caption, goal, unit = 'MiB/s') {
   const figure = Object.keys(samples).find((name) => figurePattern.test(name))
   const bares = Object.keys(samples[figure] ?? {}).filter((name) => name.startsWith('bare'))
   if (!bares.length) return []
   const { wharf, reference } = samples[figure]
   const lines = ['', caption, '']
-  lines.push(goal ? '| server | MiB/s | wharf / it | goal | met |' : '| server | MiB/s | wharf / it | it / ref |', goal ? '| --- | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: | ---: |')
+  lines.push(goal ? `| server | ${unit} | wharf / it | goal | met |` : `| server | ${unit} | wharf / it | it / ref |`, goal ? '| --- | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: | ---: |')
   for (const name of bares) {
     const ratio = median(wharf) / median(samples[figure][name])
     const tail = goal
