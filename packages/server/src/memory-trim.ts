@@ -9,6 +9,9 @@ const IDLE_SETTLE_MS = 2000
 
 const BODY_METHODS = new Set(['PUT', 'PATCH', 'POST'])
 
+/** Delay between the full collection after a burst and the one that gives its freed pages back. */
+const RELEASE_AFTER_MS = 300
+
 /**
  * Request-body bytes received between two forced minor collections. Each socket read leaves a
  * 64 KiB buffer that only a collection frees, so this bounds what uploads hold beyond their working
@@ -16,6 +19,13 @@ const BODY_METHODS = new Set(['PUT', 'PATCH', 'POST'])
  * 512 MiB push: peak RSS 77 MB with one every 10 ms, 71 MB with one every 3 ms, no throughput change).
  */
 const TRIM_BYTES = 2 * 1024 * 1024
+
+/**
+ * A response that sent this much owes a full collection once the server is quiet: a download holds
+ * two 1 MiB buffers that only a collection frees, and an idle server collects nothing by itself
+ * (three pulls left 6 MB of such buffers behind until the next burst, measured).
+ */
+const LARGE_RESPONSE_BYTES = 1024 * 1024
 
 /** How often the bytes received by streaming bodies are looked at. */
 const POLL_MS = 2
@@ -57,7 +67,10 @@ export function startMemoryTrim(server: Server, trimBytes = TRIM_BYTES): () => v
   }
   let timer: NodeJS.Timeout | undefined
   let settle: NodeJS.Timeout | undefined
-  const onRequest = (req: { method?: string; socket: { bytesRead: number } }, res: NodeJS.EventEmitter) => {
+  let release: NodeJS.Timeout | undefined
+  /** An upload or a large download finished since the last full collection. */
+  let owed = false
+  const onRequest = (req: { method?: string; socket: { bytesRead: number; bytesWritten: number } }, res: NodeJS.EventEmitter) => {
     // Only request bodies still allocate a buffer per socket read (downloads reuse their buffers);
     // forced scavenges during a burst of small requests would promote their live objects to the
     // old generation, which then stays committed.
@@ -65,6 +78,7 @@ export function startMemoryTrim(server: Server, trimBytes = TRIM_BYTES): () => v
     active++
     served++
     const socket = req.socket
+    const writtenBefore = socket.bytesWritten
     if (body) {
       bodies.set(socket, socket.bytesRead)
       timer ??= setInterval(poll, POLL_MS)
@@ -76,10 +90,11 @@ export function startMemoryTrim(server: Server, trimBytes = TRIM_BYTES): () => v
         clearInterval(timer)
         timer = undefined
       }
-      // Once the server has been quiet for a while after a burst (or an upload), one full
+      // Once the server has been quiet for a while after a burst (or an upload or download), one full
       // collection gives back what it left: V8 keeps a grown heap committed otherwise, since an
       // idle process allocates nothing that would trigger a collection.
-      if (active === 0 && (served >= SETTLE_AFTER_REQUESTS || body)) {
+      if (body || socket.bytesWritten - writtenBefore >= LARGE_RESPONSE_BYTES) owed = true
+      if (active === 0 && (served >= SETTLE_AFTER_REQUESTS || owed)) {
         if (settle) settle.refresh()
         else settle = setTimeout(settleAfterBurst, IDLE_SETTLE_MS).unref()
       }
@@ -89,14 +104,23 @@ export function startMemoryTrim(server: Server, trimBytes = TRIM_BYTES): () => v
     settle = undefined
     if (active > 0) return
     served = 0
+    owed = false
     // Without options: a full mark-compact (Node 20's V8 runs a scavenge for { type: 'major' }).
     collect()
+    // The pages the first one emptied are swept concurrently and given back only by a later
+    // collection: without this second one the heap stayed at 17-25 MB instead of 13 MB after a 10 s
+    // burst at 32 connections (RSS 78-85 MB instead of 71-77 MB, measured).
+    release = setTimeout(() => {
+      release = undefined
+      if (active === 0) collect()
+    }, RELEASE_AFTER_MS).unref()
   }
   server.on('request', onRequest)
   return () => {
     server.off('request', onRequest)
     if (timer) clearInterval(timer)
     if (settle) clearTimeout(settle)
+    if (release) clearTimeout(release)
   }
 }
 
