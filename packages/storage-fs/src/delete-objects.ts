@@ -3,7 +3,7 @@ import { dirname, join, sep } from 'node:path'
 import type { OperationOptions } from '@wharf/core'
 import { isMissing, toDriverError } from './errors.js'
 import { toLockPath, withKeyLock } from './key-lock.js'
-import { OBJECT_SUFFIX, isKeySegment, toObjectPath, toPrefixParts } from './key-paths.js'
+import { OBJECT_SUFFIX, isKeySegment, toPrefixParts } from './key-paths.js'
 import { syncDir } from './sync.js'
 import type { FsContext } from './fs-context.js'
 
@@ -15,7 +15,7 @@ import type { FsContext } from './fs-context.js'
 export async function deleteObject(ctx: FsContext, key: string, options: OperationOptions = {}): Promise<void> {
   try {
     options.signal?.throwIfAborted()
-    const path = toObjectPath(ctx.root, key)
+    const path = ctx.objectPath(key)
     const dir = dirname(path)
     try {
       await withKeyLock(toLockPath(path), { ...ctx.lock, ...(options.signal ? { signal: options.signal } : {}) }, () =>

@@ -8,6 +8,7 @@ import { abortWrite, appendWrite, finishWrite, startWrite } from './resumable-wr
 import { sweepLeftovers, type SweepOptions } from './sweep.js'
 import { createFsRegistry2Files } from './registry2-files.js'
 import type { FsContext } from './fs-context.js'
+import { createObjectPaths } from './key-paths.js'
 
 /** Options of {@link createFsDriver}. */
 export interface FsDriverOptions {
@@ -50,8 +51,10 @@ export interface FsDriver extends StorageDriver {
  */
 export function createFsDriver(options: FsDriverOptions): FsDriver {
   if (typeof options?.root !== 'string' || options.root.length === 0) throw new TypeError('createFsDriver: root is required')
+  const root = resolve(options.root)
   const ctx: FsContext = {
-    root: resolve(options.root),
+    root,
+    objectPath: createObjectPaths(root),
     lock: { staleMs: options.lockStaleMs ?? 5000, timeoutMs: options.lockTimeoutMs ?? 30_000 },
     syncStat: options.syncStat ?? true,
   }

@@ -42,6 +42,29 @@ export function toObjectPath(root: string, key: string): string {
   return join(root, ...toKeySegments(key)) + OBJECT_SUFFIX
 }
 
+/** How many object paths {@link createObjectPaths} remembers: a few MiB at most. */
+const REMEMBERED_PATHS = 4096
+
+/**
+ * {@link toObjectPath} for one root, remembering its latest answers. A registry stats the same few
+ * keys (the tags and revisions being pulled) over and over, and validating and joining a key's
+ * segments cost more than a map lookup and allocated a tenth of a manifest GET's garbage
+ * (measured). Only valid keys are remembered (an invalid one throws every time); when full, the
+ * oldest entry goes.
+ */
+export function createObjectPaths(root: string, max = REMEMBERED_PATHS): (key: string) => string {
+  const known = new Map<string, string>()
+  return (key) => {
+    let path = known.get(key)
+    if (path === undefined) {
+      path = toObjectPath(root, key)
+      if (known.size >= max) known.delete(known.keys().next().value as string)
+      known.set(key, path)
+    }
+    return path
+  }
+}
+
 /** A list prefix split at its last `/`: the directory to walk and the partial name to match there. */
 export interface PrefixParts {
   /** Directory segments (may be empty: the root). */

@@ -4,7 +4,6 @@ import { DriverError, type PutOptions } from '@wharf/core'
 import { toEtag, stampModified } from './etag.js'
 import { errorCode, isMissing, toDriverError } from './errors.js'
 import { toLockPath, withKeyLock } from './key-lock.js'
-import { toObjectPath } from './key-paths.js'
 import { createTempFile, syncDir, writeFully } from './sync.js'
 import type { FsContext } from './fs-context.js'
 
@@ -21,7 +20,7 @@ import type { FsContext } from './fs-context.js'
 export async function putObject(ctx: FsContext, key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
   try {
     options.signal?.throwIfAborted()
-    const path = toObjectPath(ctx.root, key)
+    const path = ctx.objectPath(key)
     if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
       throw new DriverError('invalid', 'ifNoneMatch only supports "*"', { driver: 'fs' })
     }

@@ -5,7 +5,6 @@ import { statSync, type BigIntStats } from 'node:fs'
 import { toEtag } from './etag.js'
 import { isMissing, toDriverError } from './errors.js'
 import { createFileStream } from './file-stream.js'
-import { toObjectPath } from './key-paths.js'
 import type { FsContext } from './fs-context.js'
 
 const toInfo = (stats: BigIntStats): ObjectInfo => ({
@@ -21,7 +20,7 @@ const toInfo = (stats: BigIntStats): ObjectInfo => ({
 export async function getObject(ctx: FsContext, key: string, options: OperationOptions = {}): Promise<StoredObject> {
   try {
     options.signal?.throwIfAborted()
-    const handle = await open(toObjectPath(ctx.root, key), 'r')
+    const handle = await open(ctx.objectPath(key), 'r')
     try {
       const stats = await handle.stat({ bigint: true })
       const body = await handle.readFile(options.signal ? { signal: options.signal } : {})
@@ -38,7 +37,7 @@ export async function getObject(ctx: FsContext, key: string, options: OperationO
 export async function statObject(ctx: FsContext, key: string, options: OperationOptions = {}): Promise<ObjectInfo | undefined> {
   try {
     options.signal?.throwIfAborted()
-    const path = toObjectPath(ctx.root, key)
+    const path = ctx.objectPath(key)
     if (ctx.syncStat) {
       const stats = statSync(path, { bigint: true, throwIfNoEntry: false })
       return stats && toInfo(stats)
@@ -58,7 +57,7 @@ export async function statObject(ctx: FsContext, key: string, options: Operation
 export async function readObject(ctx: FsContext, key: string, options: ReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
   try {
     options.signal?.throwIfAborted()
-    const handle = await open(toObjectPath(ctx.root, key), 'r')
+    const handle = await open(ctx.objectPath(key), 'r')
     try {
       const size = Number((await handle.stat({ bigint: true })).size)
       const start = options.offset ?? 0

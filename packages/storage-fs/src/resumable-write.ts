@@ -6,7 +6,7 @@ import { DriverError, type OperationOptions, type WriteState } from '@wharf/core
 import { stampModified } from './etag.js'
 import { isMissing, toDriverError } from './errors.js'
 import { toLockPath, withKeyLock } from './key-lock.js'
-import { toKeySegments, toObjectPath } from './key-paths.js'
+import { toKeySegments } from './key-paths.js'
 import { ensureDir, syncDir, writeFully } from './sync.js'
 import { WRITES_DIR, toFsWriteState, toStagedPath, type FsWriteState } from './write-state.js'
 import type { FsContext } from './fs-context.js'
@@ -179,7 +179,7 @@ export async function finishWrite(ctx: FsContext, state: WriteState, options: Op
     } finally {
       await handle.close()
     }
-    const path = toObjectPath(ctx.root, current.key)
+    const path = ctx.objectPath(current.key)
     const lock = { ...ctx.lock, createDir: true, ...(options.signal ? { signal: options.signal } : {}) }
     await withKeyLock(toLockPath(path), lock, () => rename(staged, path))
     // One journal commit covers both directories the rename touched.
