@@ -14,16 +14,31 @@ export function withStorageMetrics(driver: StorageDriver, metrics: ServerMetrics
     const operation = driver[action] as ((...args: unknown[]) => Promise<unknown>) | undefined
     if (typeof operation !== 'function') continue
     const labels = { driver: driver.name, action }
-    ;(measured as unknown as Record<string, unknown>)[action] = async (...args: unknown[]) => {
-      const end = metrics.storageActionSeconds.startTimer(labels)
+    // One `then` rather than an async function awaiting the call, and a plain clock reading rather
+    // than prom-client's startTimer (which allocates a closure, a label copy and two hrtime arrays):
+    // a manifest GET runs two stats through here.
+    const observe = (start: number) => metrics.storageActionSeconds.observe(labels, (performance.now() - start) / 1000)
+    const failed = (start: number, error: unknown): never => {
+      if (!isDriverError(error, 'not-found') && !isDriverError(error, 'precondition-failed')) metrics.storageErrors.inc(labels)
+      observe(start)
+      throw error
+    }
+    ;(measured as unknown as Record<string, unknown>)[action] = (...args: unknown[]): Promise<unknown> => {
+      const start = performance.now()
+      let call: Promise<unknown>
       try {
-        return await operation.apply(driver, args)
+        call = Promise.resolve(operation.apply(driver, args))
       } catch (error) {
-        if (!isDriverError(error, 'not-found') && !isDriverError(error, 'precondition-failed')) metrics.storageErrors.inc(labels)
-        throw error
-      } finally {
-        end()
+        // A driver throwing instead of rejecting still gives the caller a rejected promise.
+        call = Promise.reject(error)
       }
+      return call.then(
+        (value) => {
+          observe(start)
+          return value
+        },
+        (error: unknown) => failed(start, error),
+      )
     }
   }
   return measured
