@@ -42,7 +42,10 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
     ETag: etag,
     'Content-Length': String(manifest.bytes.length),
   }
-  if (ctx.request.headers.get('if-none-match') === etag) return respond(304, { ...headers, 'Content-Length': '0' })
+  if (ctx.request.headers.get('if-none-match') === etag) {
+    headers['Content-Length'] = '0'
+    return respond(304, headers)
+  }
   if (ctx.request.method === 'HEAD') return respond(200, headers)
   ctx.emit('pull', name, { kind: 'manifest', digest: digest.value, mediaType: manifest.mediaType, size: manifest.bytes.length, ...(ref.tag ? { tag: ref.tag } : {}) })
   return respond(200, headers, manifest.bytes)
