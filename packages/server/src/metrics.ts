@@ -1,8 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { registerRegistry2Names } from './metrics-registry2-names.js'
+import { flushBatched } from './batched-counts.js'
 
 /** Route kinds used as the `route` label (and, with registry:2's names, as `handler`). */
 export type RouteKind = 'base' | 'blob' | 'upload' | 'manifest' | 'tags' | 'catalog' | 'referrers' | 'other'
+
+/** Every {@link RouteKind}. */
+export const ROUTE_KINDS: readonly RouteKind[] = ['base', 'blob', 'upload', 'manifest', 'tags', 'catalog', 'referrers', 'other']
 
 /**
  * The server's Prometheus metrics, named after Prometheus conventions under the `wharf_` prefix
@@ -70,7 +74,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   const registers = [registry]
   const metrics: ServerMetrics = {
     registry,
-    requests: new Counter({ name: 'wharf_http_requests_total', help: 'HTTP requests answered, by method, route kind and status code.', labelNames: ['method', 'route', 'code'], registers }),
+    requests: new Counter({ name: 'wharf_http_requests_total', help: 'HTTP requests answered, by method, route kind and status code.', labelNames: ['method', 'route', 'code'], registers, collect: flushBatched }),
     requestDuration: new Histogram({
       name: 'wharf_http_request_duration_seconds',
       help: 'Time from a request\'s arrival to the end of its response, by method and route kind.',
@@ -78,9 +82,10 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 300],
       registers,
     }),
-    inFlight: new Gauge({ name: 'wharf_http_requests_in_flight', help: 'Requests being answered, by route kind.', labelNames: ['route'], registers }),
-    bytesPushed: new Counter({ name: 'wharf_pushed_bytes_total', help: 'Body bytes received by blob uploads and manifest pushes.', labelNames: ['kind'], registers }),
-    bytesPulled: new Counter({ name: 'wharf_pulled_bytes_total', help: 'Body bytes sent for blob and manifest GETs.', labelNames: ['kind'], registers }),
+    // These four are fed by the request listener through batchedCounts (summed until scraped).
+    inFlight: new Gauge({ name: 'wharf_http_requests_in_flight', help: 'Requests being answered, by route kind.', labelNames: ['route'], registers, collect: flushBatched }),
+    bytesPushed: new Counter({ name: 'wharf_pushed_bytes_total', help: 'Body bytes received by blob uploads and manifest pushes.', labelNames: ['kind'], registers, collect: flushBatched }),
+    bytesPulled: new Counter({ name: 'wharf_pulled_bytes_total', help: 'Body bytes sent for blob and manifest GETs.', labelNames: ['kind'], registers, collect: flushBatched }),
     uploadsInProgress: new Gauge({ name: 'wharf_uploads_in_progress', help: 'Blob upload requests (POST, PATCH, PUT) being received.', registers }),
     storageActionSeconds: new Histogram({
       name: 'wharf_storage_operation_duration_seconds',

@@ -4,7 +4,8 @@ import type { Registry } from '@wharf/core'
 import { toNodeListener, type FetchHandler } from '@wharf/http-adapter'
 import type { Logger } from 'pino'
 import type { HealthCheck } from './health-check.js'
-import type { ServerMetrics } from './metrics.js'
+import { ROUTE_KINDS, type RouteKind, type ServerMetrics } from './metrics.js'
+import { batchedCounts, type BatchedAdd } from './batched-counts.js'
 import { createRequestContext, elapsedMs, type RequestContext } from './request-context.js'
 import { logRequest } from './request-log.js'
 import type { TrustedProxies } from './trusted-proxies.js'
@@ -63,6 +64,7 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
   const scope = options.trackEventRequests || options.accessLog ? new AsyncLocalStorage<RequestContext>() : undefined
   const running = new Set<Promise<unknown>>()
   const headerEntries = Object.entries(options.headers)
+  const counts = toRequestCounts(metrics)
   let draining = false
   let open = 0
 
@@ -93,14 +95,14 @@ export function createRequestListener(options: RequestListenerOptions): RequestL
     countRequestBytes(req, context)
     countResponseBytes(res, context)
     open++
-    metrics.inFlight.inc({ route: context.kind })
+    counts.inFlight(context.kind, IN_FLIGHT_LABELS[context.kind], 1)
     const upload = context.kind === 'upload' && UPLOAD_METHODS.has(context.method)
     if (upload) metrics.uploadsInProgress.inc()
     res.once('close', () => {
       open--
-      metrics.inFlight.dec({ route: context.kind })
+      counts.inFlight(context.kind, IN_FLIGHT_LABELS[context.kind], -1)
       if (upload) metrics.uploadsInProgress.dec()
-      recordRequest(metrics, context, res.statusCode)
+      recordRequest(metrics, counts, context, res.statusCode)
       if (options.accessLog) logRequest(logger, context, res)
     })
     if (options.ui?.serve(req, res, context.path)) return
@@ -174,15 +176,38 @@ function countResponseBytes(res: ServerResponse, context: RequestContext): void 
   } as ServerResponse['end']
 }
 
-function recordRequest(metrics: ServerMetrics, context: RequestContext, status: number): void {
+/** The per-request counters and gauge, summed in memory until scraped (batched-counts.ts). */
+interface RequestCounts {
+  requests: BatchedAdd<'method' | 'route' | 'code'>
+  inFlight: BatchedAdd<'route'>
+  bytesPushed: BatchedAdd<'kind'>
+  bytesPulled: BatchedAdd<'kind'>
+}
+
+function toRequestCounts(metrics: ServerMetrics): RequestCounts {
+  return {
+    requests: batchedCounts(metrics.requests),
+    inFlight: batchedCounts(metrics.inFlight),
+    bytesPushed: batchedCounts(metrics.bytesPushed),
+    bytesPulled: batchedCounts(metrics.bytesPulled),
+  }
+}
+
+/** Label objects of the in-flight gauge, one per route kind (never mutated). */
+const IN_FLIGHT_LABELS = Object.fromEntries(ROUTE_KINDS.map((route) => [route, { route }])) as Record<RouteKind, { route: RouteKind }>
+const BLOB = { kind: 'blob' }
+const MANIFEST = { kind: 'manifest' }
+
+function recordRequest(metrics: ServerMetrics, counts: RequestCounts, context: RequestContext, status: number): void {
   // A client picks the method: only the ones HTTP defines become label values.
   const method = HTTP_METHODS.has(context.method) ? context.method : '_OTHER'
-  metrics.requests.inc({ method, route: context.kind, code: String(status) })
+  const code = String(status)
+  counts.requests(`${method} ${context.kind} ${code}`, { method, route: context.kind, code }, 1)
   metrics.requestDuration.observe({ method, route: context.kind }, elapsedMs(context) / 1000)
   if (status >= 400) return
-  if (context.kind === 'upload' && context.bytesIn > 0) metrics.bytesPushed.inc({ kind: 'blob' }, context.bytesIn)
-  else if (context.kind === 'manifest' && context.method === 'PUT') metrics.bytesPushed.inc({ kind: 'manifest' }, context.bytesIn)
-  else if ((context.kind === 'blob' || context.kind === 'manifest') && context.method === 'GET') metrics.bytesPulled.inc({ kind: context.kind }, context.bytesOut)
+  if (context.kind === 'upload' && context.bytesIn > 0) counts.bytesPushed('blob', BLOB, context.bytesIn)
+  else if (context.kind === 'manifest' && context.method === 'PUT') counts.bytesPushed('manifest', MANIFEST, context.bytesIn)
+  else if ((context.kind === 'blob' || context.kind === 'manifest') && context.method === 'GET') counts.bytesPulled(context.kind, context.kind === 'blob' ? BLOB : MANIFEST, context.bytesOut)
 }
 
 function answerHealth(res: ServerResponse, context: RequestContext, health: HealthCheck, logger: Logger): void {
