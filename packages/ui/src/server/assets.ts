@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { createRequire } from 'node:module'
+import type * as Zlib from 'node:zlib'
 import { SECURITY_HEADERS } from './http-util.js'
 
 /** A static file held in memory, with its gzip form and ETag. */
@@ -24,7 +25,7 @@ export interface Assets {
  * Where the built front end is: `dist/assets` beside the bundled `dist/index.js`, or the package's
  * `dist/assets` when this module runs from its TypeScript source (tests resolve @wharf/ui to src).
  */
-function findAssetsDir(): string {
+export function findAssetsDir(): string {
   const candidates = [new URL('./assets/', import.meta.url), new URL('../../dist/assets/', import.meta.url)]
   for (const url of candidates) {
     const dir = fileURLToPath(url)
@@ -33,7 +34,12 @@ function findAssetsDir(): string {
   throw new Error('@wharf/ui: the front end is not built (dist/assets/app.js missing); run `pnpm --filter @wharf/ui build`')
 }
 
+// node:zlib is loaded with the first asset, not with the module (see createUi: a server that never
+// sees a browser should not pay for it).
+const require = createRequire(import.meta.url)
+
 function toAsset(type: string, body: Uint8Array): Asset {
+  const { gzipSync } = require('node:zlib') as typeof Zlib
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
   return { type, body, gzip: gzipSync(body, { level: 9 }), etag }
 }
