@@ -37,10 +37,26 @@ async function start(quota?: number, root?: string): Promise<{ server: TestServe
   return { server, root: path }
 }
 
-/** Every file under `dir` with its size (none when `dir` does not exist). */
+/**
+ * Every file under `dir` with its size (none when `dir` does not exist). A file that vanishes
+ * between the listing and its stat is left out: the storage health probe writes and renames a
+ * temporary file under `health/` at any moment.
+ */
 async function files(dir: string): Promise<Array<{ path: string; size: number }>> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
-  return Promise.all(entries.filter((e) => e.isFile()).map(async (e) => ({ path: join(e.parentPath, e.name), size: (await stat(join(e.parentPath, e.name))).size })))
+  const sized = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map(async (e) => {
+        const path = join(e.parentPath, e.name)
+        const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined
+          throw error
+        })
+        return info && { path, size: info.size }
+      }),
+  )
+  return sized.filter((f) => f !== undefined)
 }
 
 /** The invariant "nothing of the refused blob landed": no file as large as it, no blob record. */

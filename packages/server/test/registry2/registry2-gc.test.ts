@@ -19,7 +19,8 @@ const run = promisify(execFile)
 async function treeBytes(dir: string): Promise<number> {
   let total = 0
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
-  for (const entry of entries) if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  // A file gone between listing and stat (the health probe's temporary file) counts as nothing.
+  for (const entry of entries) if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name)).catch(() => ({ size: 0 }))).size
   return total
 }
 
