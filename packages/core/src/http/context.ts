@@ -44,7 +44,8 @@ export interface HandlerSettings {
 /** Everything a route handler gets for one authorized request. */
 export interface RequestContext {
   request: RegistryRequest
-  url: URL
+  /** The request URL (for its query), parsed on first read. */
+  readonly url: URL
   identity: Identity
   stores: Stores
   settings: HandlerSettings
