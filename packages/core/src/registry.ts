@@ -281,12 +281,9 @@ export function createRegistry(options: RegistryOptions): Registry {
   }
 
   async function answer(request: RegistryRequest, events: RegistryEvent[]): Promise<RegistryResponse> {
-    // Routed on the path as sent, not as `new URL` normalised it (see request-target.ts). The URL
-    // object itself is built only for a handler that reads the query: most requests have none, and
-    // parsing one costs more than routing it.
-    const rawPath = toRawPath(request.url)
-    let url = rawPath === undefined ? new URL(request.url) : undefined
-    const path = rawPath ?? url!.pathname
+    const url = new URL(request.url)
+    // Routed on the path as sent, not as `new URL` normalised it (see request-target.ts).
+    const path = toRawPath(request.url) ?? url.pathname
     const route = toRoute(path)
     if (!route) throw new RegistryError('UNSUPPORTED', { status: 404, message: 'no such route' })
     const allowedMethods = ROUTE_METHODS[route.kind]
@@ -300,9 +297,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     const identity = await authorize(request, toAccess(route, request.method))
     const ctx: RequestContext = {
       request,
-      get url() {
-        return (url ??= new URL(request.url))
-      },
+      url,
       identity,
       stores,
       settings,
@@ -326,7 +321,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     // A manifest GET or HEAD (304 too) is a pull of the digest it answered: noted in memory only.
     if (pulls && route.kind === 'manifest' && request.method !== 'PUT' && request.method !== 'DELETE' && (response.status === 200 || response.status === 304)) {
       const digest = response.headers['Docker-Content-Digest']
-      if (digest) pulls.record(options.mirror ? options.mirror.storedName(route.name, ctx.url) : route.name, digest)
+      if (digest) pulls.record(options.mirror ? options.mirror.storedName(route.name, url) : route.name, digest)
     }
     return response
   }

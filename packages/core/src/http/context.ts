@@ -44,8 +44,7 @@ export interface HandlerSettings {
 /** Everything a route handler gets for one authorized request. */
 export interface RequestContext {
   request: RegistryRequest
-  /** The request URL (for its query), parsed on first read. */
-  readonly url: URL
+  url: URL
   identity: Identity
   stores: Stores
   settings: HandlerSettings
