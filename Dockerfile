@@ -41,6 +41,9 @@ RUN npm install --global --no-fund --no-audit --loglevel=error "$(node -p "requi
 # ---- runtime: Node, the server, nothing else ----
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Fixed malloc thresholds: glibc otherwise keeps freed large buffers in its heap for good, about
+# 20 MB of RSS on a long-lived server (packages/server/README.md, "Memory"). `-e` replaces it.
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072
 COPY --from=build /rootfs/ /
 # The volume belongs to the unprivileged `node` user the server runs as; a named volume takes this
 # ownership when first mounted (a bind-mounted directory must be writable by uid 1000).

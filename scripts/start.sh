@@ -17,5 +17,7 @@ if [ -n "$stale" ]; then
 else
   echo "start: build is up to date"
 fi
+# The container image's malloc thresholds (packages/server/README.md, "Memory"), unless set already.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072}"
 echo "start: starting wharf (node packages/server/dist/cli.js)"
 exec node packages/server/dist/cli.js

@@ -45,7 +45,7 @@ describe('the image run as registry:2 is run', () => {
   })
 
   // Invariant: the image's own conventions hold: node is PID 1 (so `docker stop` reaches the server),
-  // the server runs as the unprivileged `node` user, it needs no writable root file system (the
+  // the server runs as the unprivileged `node` user with the image's malloc settings, it needs no writable root file system (the
   // Kubernetes examples set readOnlyRootFilesystem), and the image's HEALTHCHECK reports healthy.
   it('runs node as PID 1, not as root, on a read-only root, and its HEALTHCHECK turns healthy', async () => {
     const port = await freePort()
@@ -58,6 +58,12 @@ describe('the image run as registry:2 is run', () => {
       ['node', '/opt/wharf/dist/cli.js', 'serve', '/etc/wharf/config.yml', ''],
     )
     expect((await docker.run(['exec', name, 'id', '-u'])).stdout.trim()).toBe('1000')
+    // The server runs with the image's malloc thresholds (packages/server/README.md, "Memory"). glibc
+    // parses GLIBC_TUNABLES in place, so /proc/1/environ shows it cut at the first ':'.
+    expect(JSON.parse((await docker.run(['inspect', '-f', '{{json .Config.Env}}', name])).stdout)).toContain(
+      'GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072',
+    )
+    expect((await docker.run(['exec', name, 'cat', '/proc/1/environ'])).stdout.split('\0')).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072')
     for (;;) {
       const status = (await docker.run(['inspect', '-f', '{{.State.Health.Status}}', name])).stdout.trim()
       if (status === 'healthy') break
