@@ -16,10 +16,16 @@ import { join } from 'node:path'
  */
 
 /**
+ * The glibc malloc settings the container image and `npm start` run wharf with (Dockerfile,
+ * scripts/start.sh): fixed mmap and trim thresholds, so freed buffers go back to the system.
+ */
+export const SHIPPED_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072'
+
+/**
  * Starts wharf's standalone server (node:http + filesystem driver) with logging at warn and its
  * access log off, as the reference is configured: neither writes a line per request.
  */
-export async function startWharf({ cli, workDir, name, cpuProfDir }) {
+export async function startWharf({ cli, workDir, name, cpuProfDir, env = {} }) {
   const root = join(workDir, `${name}-root`)
   await mkdir(root, { recursive: true })
   const port = await findFreePort()
@@ -32,6 +38,7 @@ export async function startWharf({ cli, workDir, name, cpuProfDir }) {
       REGISTRY_LOG_LEVEL: 'warn',
       REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
       NODE_OPTIONS: '',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
