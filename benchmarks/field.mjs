@@ -4,7 +4,7 @@
 //
 //   node benchmarks/field.mjs [--rounds=3] [--pulls=3] [--size=512] [--duration=10]
 //                             [--layers=96,64,64,48,32] [--out=benchmarks/results/field.md] [--tmp=DIR]
-//                             [--memory-load=30] [--memory-watch=60]
+//                             [--memory-load=30] [--memory-watch=60] [--wharf-malloc=default|shipped]
 import { createHash, randomBytes } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { abHead, cpuSeconds, curlPull, curlPush, rssMB, run, sampleRss, skopeoCopy, spawnServer, stopChild, wrkGet } from './lib/field-tools.mjs'
 import { writeRandomImageLayout } from './lib/oci-layout.mjs'
 import { fieldReport } from './lib/field-report.mjs'
+import { SHIPPED_MALLOC_TUNABLES } from './lib/servers.mjs'
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,8 +30,11 @@ const { values: opts } = parseArgs({
     'reference-bin': { type: 'string', default: '/usr/bin/docker-registry' },
     'memory-load': { type: 'string', default: '30' },
     'memory-watch': { type: 'string', default: '60' },
+    // `shipped`: wharf with the glibc malloc thresholds the container image and `npm start` set.
+    'wharf-malloc': { type: 'string', default: 'default' },
   },
 })
+if (!['default', 'shipped'].includes(opts['wharf-malloc'])) throw new Error('--wharf-malloc is default or shipped')
 const rounds = Number(opts.rounds)
 const pulls = Number(opts.pulls)
 const size = Number(opts.size) * 1024 * 1024
@@ -69,6 +73,7 @@ async function startServers() {
       REGISTRY_STORAGE_DELETE_ENABLED: 'true',
       REGISTRY_LOG_LEVEL: 'warn',
       NODE_OPTIONS: '',
+      GLIBC_TUNABLES: opts['wharf-malloc'] === 'shipped' ? SHIPPED_MALLOC_TUNABLES : '',
     },
     wharfUrl,
   )
