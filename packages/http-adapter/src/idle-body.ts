@@ -22,7 +22,7 @@ export interface IdleBodyOptions {
  */
 export function watchIdleBody(body: AsyncIterable<Uint8Array>, options: IdleBodyOptions): AsyncIterable<Uint8Array> {
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
-  return {
+  return withCloseWatch(body, {
     [Symbol.asyncIterator]() {
       const source = body[Symbol.asyncIterator]()
       let failure: RegistryError | undefined
@@ -80,5 +80,20 @@ export function watchIdleBody(body: AsyncIterable<Uint8Array>, options: IdleBody
         },
       }
     },
-  }
+  })
+}
+
+/**
+ * `watched` with the Node stream body's `once('close')` and `readableEnded` (when the body is one):
+ * core marks an upload's writer as dying on the socket's close, even while the driver is busy
+ * writing and not reading, so that the client's resuming request waits for it instead of being
+ * refused. Hidden behind the watch, the close was seen only at the next read.
+ */
+function withCloseWatch(body: object, watched: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const stream = body as { once?: (event: 'close', listener: () => void) => unknown; readableEnded?: boolean }
+  if (typeof stream.once !== 'function' || typeof stream.readableEnded !== 'boolean') return watched
+  return Object.defineProperties(watched, {
+    once: { value: (event: 'close', listener: () => void) => stream.once!(event, listener) },
+    readableEnded: { get: () => stream.readableEnded },
+  })
 }
