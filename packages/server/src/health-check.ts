@@ -28,8 +28,11 @@ export interface HealthCheck {
   status(): Record<string, string>
   /** Runs one probe now (also what the timer runs). Never rejects. */
   check(): Promise<void>
-  /** Stops the periodic probe. */
-  stop(): void
+  /**
+   * Stops the periodic probe. Resolves once a probe in flight has settled, its storage write
+   * included, so that the storage can be released (or its directory removed) after it.
+   */
+  stop(): Promise<void>
 }
 
 /**
@@ -46,6 +49,8 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
   let lastError = ''
   let timer: NodeJS.Timeout | undefined
   let stopped = !options.enabled
+  /** The storage work of the probe in flight, settled either way (never rejects). */
+  let inFlight: Promise<void> = Promise.resolve()
   const timeoutMs = Math.min(Math.max(options.intervalMs, 1000), 10_000)
   metrics.storageHealthy.set({ check: name }, 1)
 
@@ -62,7 +67,8 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
       if (options.writable) await driver.put(HEALTH_PROBE_KEY, new TextEncoder().encode(new Date().toISOString()), { signal: controller.signal })
       await driver.stat(HEALTH_PROBE_KEY, { signal: controller.signal })
     })()
-    work.catch(() => undefined) // settled by the race below; a late rejection must not go unhandled
+    // Settled by the race below; a late rejection must not go unhandled, and `stop` waits for it.
+    inFlight = work.catch(() => undefined)
     try {
       await Promise.race([work, expired])
     } finally {
@@ -109,6 +115,7 @@ export function createStorageHealthCheck(options: StorageHealthCheckOptions): He
     stop() {
       stopped = true
       clearTimeout(timer)
+      return inFlight
     },
   }
 }

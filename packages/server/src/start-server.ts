@@ -140,12 +140,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url = await listen(server, toListenAddress(config.http.addr, 'http.addr'), options.tls ? 'https' : 'http')
     if (debug && debugServer) debugUrl = await listen(debugServer, toListenAddress(debug.addr, 'http.debug.addr'), 'http')
   } catch (error) {
-    health.stop()
+    const probed = health.stop()
     purger?.stop()
     await collector?.stop()
     server.close()
     debugServer?.close()
     ui?.close()
+    await probed
     await registry.close()
     await tracing?.shutdown()
     throw error
@@ -186,7 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = (drainTimeoutMs: number) => {
     closing ??= (async () => {
       const started = Date.now()
-      health.stop()
+      const probed = health.stop()
       purger?.stop()
       const collected = collector?.stop()
       const cut = await drainServer(server, requests, drainTimeoutMs, logger)
@@ -197,6 +198,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await notifier?.close(Math.min(5000, Math.max(0, drainTimeoutMs - (Date.now() - started))))
       await collected
       ui?.close()
+      // A storage probe still writing would leave its file behind a released storage.
+      await probed
       await registry.close()
       // The last requests' spans leave before the process does.
       await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing shutdown failed'))

@@ -88,6 +88,38 @@ health:
     expect((await status(`${server.url}/debug/health`)).status).toBe(200)
   })
 
+  it('closes only once a storage probe in flight has settled, so nothing is written after close', async () => {
+    // Invariant: when close() resolves, no probe write is still running against the storage (a CI run
+    // removed a test's directory right after close and met the probe's file being written).
+    let entered!: () => void
+    const probing = new Promise<void>((resolve) => (entered = resolve))
+    let writing = 0
+    server = await startFromYaml(`storage: { inmemory: }\nhealth: { storagedriver: { enabled: true, interval: 1s, threshold: 3 } }\n`, {
+      override: (options) => ({
+        ...options,
+        storage: Object.assign(Object.create(options.storage), {
+          put: async (...args: Parameters<typeof options.storage.put>) => {
+            if (args[0] !== 'health/probe') return options.storage.put(...args)
+            // A stalled write: it ends only when the probe gives up on it (its signal aborts).
+            writing++
+            entered()
+            const signal = args[2]?.signal
+            try {
+              await new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))
+            } finally {
+              writing--
+            }
+          },
+        }),
+      }),
+    })
+    await probing
+    const closing = server.close()
+    server = undefined
+    await closing
+    expect(writing).toBe(0)
+  })
+
   it('with health.storagedriver.enabled false, reports healthy without probing', async () => {
     server = await startFromYaml(`storage: { inmemory: }\nhealth: { storagedriver: { enabled: false } }\n`)
     expect(await status(`${server.url}/debug/health`)).toEqual({ status: 200, body: {} })
