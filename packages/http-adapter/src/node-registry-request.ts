@@ -46,30 +46,10 @@ function toAuthority(req: IncomingMessage, targetAuthority: string | undefined):
 export function toRequestUrl(req: IncomingMessage): string {
   const target = toRequestTarget(req.url ?? '/')
   const encrypted = (req.socket as { encrypted?: boolean } | null)?.encrypted === true
-  const origin = `${encrypted ? 'https' : 'http'}://${toAuthority(req, target.authority)}`
+  const url = `${encrypted ? 'https' : 'http'}://${toAuthority(req, target.authority)}${target.originForm}`
   // A port beyond 65535 or a malformed IPv6 literal passes the Host grammar but not a URL parser.
-  if (!isParsableOrigin(origin)) throw toBadRequest('malformed Host header or request target')
-  return `${origin}${target.originForm}`
-}
-
-/** Origins already parsed, with the verdict; a client sends the same Host on every request. */
-const parsedOrigins = new Map<string, boolean>()
-const MAX_PARSED_ORIGINS = 64
-
-/**
- * Whether `scheme://authority/` parses as a URL. Only the authority can fail an http(s) URL: the
- * parser percent-encodes whatever a path or query holds (and llhttp has refused control characters
- * before this), so the verdict is the origin's, and is remembered for the next request.
- */
-function isParsableOrigin(origin: string): boolean {
-  let ok = parsedOrigins.get(origin)
-  if (ok === undefined) {
-    ok = URL.canParse(`${origin}/`)
-    // Bounded: a client sending a different Host each time only empties the memo.
-    if (parsedOrigins.size >= MAX_PARSED_ORIGINS) parsedOrigins.clear()
-    parsedOrigins.set(origin, ok)
-  }
-  return ok
+  if (!URL.canParse(url)) throw toBadRequest('malformed Host header or request target')
+  return url
 }
 
 /** Case-insensitive reads of Node's (already lower-cased) header object, without copying it. */
