@@ -49,7 +49,7 @@ for (const adapter of ALL_ADAPTERS) {
     })
 
     // A fetch handler gets the URL its host server built; refusing a malformed Host is that server's part.
-    // Sent twice: the verdict on a Host is remembered, and a remembered refusal must stay one.
+    // Sent twice: a refusal does not depend on what the connection or the process saw before.
     it.skipIf(adapter.hostServerBuildsUrl).each([
       ['a space', 'a b'],
       ['two colons', 'h:1:2'],
