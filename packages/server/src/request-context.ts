@@ -47,7 +47,7 @@ export function createRequestContext(req: IncomingMessage, trusted: TrustedProxi
   const forwarded = toForwardedFor(req, trusted)
   const userAgent = req.headers['user-agent']
   return {
-    id: toForwardedRequestId(req, trusted) ?? randomUUID(),
+    id: toRequestId(req, trusted),
     started: process.hrtime.bigint(),
     method: req.method ?? 'GET',
     path,
@@ -61,6 +61,11 @@ export function createRequestContext(req: IncomingMessage, trusted: TrustedProxi
     bytesIn: 0,
     bytesOut: 0,
   }
+}
+
+/** A trusted proxy's `X-Request-Id`, else a new UUID. */
+export function toRequestId(req: IncomingMessage, trusted: TrustedProxies = NO_TRUSTED_PROXIES): string {
+  return toForwardedRequestId(req, trusted) ?? randomUUID()
 }
 
 /** The OCI error code of the error response captured in `context.errorBody` (`BLOB_UNKNOWN`, …), if any. */

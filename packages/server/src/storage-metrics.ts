@@ -1,14 +1,18 @@
 import { isDriverError, type StorageDriver } from '@wharf/core'
 import type { ServerMetrics } from './metrics.js'
+import { isUnservedMetrics } from './unserved-metrics.js'
 
 const ACTIONS = ['get', 'put', 'stat', 'read', 'list', 'delete', 'deletePrefix', 'startWrite', 'appendWrite', 'finishWrite', 'abortWrite', 'presignGet'] as const
 
 /**
  * The same driver, timing every operation into `wharf_storage_operation_duration_seconds` and counting
  * real failures into `wharf_storage_errors_total`. "Not found" and a lost conditional write are answers,
- * not failures, so they are not counted. For `read` the time is until the stream is open.
+ * not failures, so they are not counted. For `read` the time is until the stream is open. With
+ * metrics nobody can read ({@link isUnservedMetrics}), the driver itself: timing it would cost every
+ * storage call a clock reading and a promise for nothing.
  */
 export function withStorageMetrics(driver: StorageDriver, metrics: ServerMetrics): StorageDriver {
+  if (isUnservedMetrics(metrics)) return driver
   const measured: StorageDriver = Object.create(driver) as StorageDriver
   for (const action of ACTIONS) {
     const operation = driver[action] as ((...args: unknown[]) => Promise<unknown>) | undefined

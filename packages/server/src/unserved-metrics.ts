@@ -18,5 +18,17 @@ const NOOP_METRIC = {
  * then never loaded, and requests skip its label lookups. Every metric, and `registry`, is a no-op.
  */
 export function createUnservedMetrics(): ServerMetrics {
-  return new Proxy({}, { get: () => NOOP_METRIC }) as unknown as ServerMetrics
+  const metrics = new Proxy({}, { get: () => NOOP_METRIC }) as unknown as ServerMetrics
+  unserved.add(metrics)
+  return metrics
+}
+
+const unserved = new WeakSet<object>()
+
+/**
+ * True for metrics from {@link createUnservedMetrics}: whoever would only feed them can skip its
+ * work (the storage timing wrapper, the per-request counts), as nothing can ever read the result.
+ */
+export function isUnservedMetrics(metrics: ServerMetrics): boolean {
+  return unserved.has(metrics)
 }
