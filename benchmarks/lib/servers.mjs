@@ -8,7 +8,7 @@ import { join } from 'node:path'
  * A registry server running as its own process on a fresh, empty storage root.
  *
  * @typedef {object} RunningServer
- * @property {'wharf' | 'reference'} kind
+ * @property {'wharf' | 'reference' | 'bare'} kind
  * @property {number} pid the server process itself (not a wrapper), so /proc/<pid> is its memory
  * @property {string} url base URL, e.g. http://127.0.0.1:40123
  * @property {() => void} assertAlive throws if the process has exited since it started
@@ -75,6 +75,19 @@ export async function startReference({ bin, workDir, name }) {
   const server = await toRunningServer('reference', child, root, port)
   const stop = server.stop
   return { ...server, stop: () => stop().then(() => rm(config, { force: true })) }
+}
+
+/**
+ * Starts bare-manifest-server.mjs: node:http answering every GET as wharf answers a manifest by
+ * tag (two stats, the same headers), after `spinMicros` of busy work standing in for a registry's own.
+ */
+export async function startBareManifestServer({ workDir, name, spinMicros }) {
+  const root = join(workDir, `${name}-root`)
+  await mkdir(root, { recursive: true })
+  const port = await findFreePort()
+  const script = new URL('../bare-manifest-server.mjs', import.meta.url).pathname
+  const child = spawn(process.execPath, [script, root, String(port), String(spinMicros)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  return await toRunningServer('bare', child, root, port)
 }
 
 async function toRunningServer(kind, child, root, port) {
